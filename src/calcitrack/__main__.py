@@ -1,0 +1,5 @@
+"""``python -m calcitrack`` runs the command line."""
+
+from calcitrack.cli.app import main
+
+main()

@@ -1,0 +1,259 @@
+"""The decision engine: a finding and a patient context in, an :class:`Assessment` out.
+
+Resolution is deterministic and explainable (DESIGN §4):
+
+* every rule whose conditions all hold *fires* (rules restricted to other policies are skipped);
+  a rule marked ``fallback`` fires only when no other rule did;
+* the highest action among fired rules wins (``out_of_scope`` is the lowest, so it wins only alone);
+* recommendations come from the rules at the winning level - and, when the winner is ``workup`` or
+  ``urgent``, from every fired work-up or urgent rule, because a work-up test stays relevant when an
+  urgent rule also fires - merged by id without duplicates;
+* the differential merges every fired rule's entries: best tier, summed weights, all reasons; ranked
+  by tier (likely, possible, must_exclude), then weight, then id;
+* facts that are unknown fail positive tests and pass negative ones (see :func:`holds`);
+* missing information: a question is asked when its facts are unknown and one of its hypothetical
+  answers, re-run through the rules, changes the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calcitrack.assess.agreement import report_agreement
+from calcitrack.kb.facts import facts_for
+from calcitrack.kb.loader import KnowledgeBase, get_kb
+from calcitrack.kb.schema import AllOf, AnyOf, Clause, Question, Rule, Test
+from calcitrack.models import (
+    ACTION_RANK,
+    TIER_RANK,
+    Action,
+    Assessment,
+    DifferentialEntry,
+    Finding,
+    PatientContext,
+    Recommendation,
+    ReportRecommendation,
+)
+
+
+class AssessmentError(ValueError):
+    """The finding cannot be assessed (for example it is negated); the message says why."""
+
+
+def holds(test: Test, facts: dict[str, Any]) -> bool:
+    """Whether one rule condition holds for these facts.
+
+    Unknown (``None``) facts never satisfy a positive test (eq, in, lt, le, gt, ge, contains, is_true,
+    is_false); they do satisfy the negative ones (ne, not_in, not_true, not_false), which read as "not
+    known to be". So "no known cancer" fires on an unknown history, and the missing-information
+    questions then ask for it.
+    """
+    if isinstance(test, AnyOf):
+        return any(holds(inner, facts) for inner in test.any)
+    if isinstance(test, AllOf):
+        return all(holds(inner, facts) for inner in test.all)
+    return _clause_holds(test, facts.get(test.field))
+
+
+def _clause_holds(clause: Clause, actual: Any) -> bool:
+    op, expected = clause.op, clause.value
+    if op == "is_null":
+        return actual is None or actual == []
+    if op == "not_null":
+        return actual is not None and actual != []
+    if op == "is_true":
+        return actual is True
+    if op == "is_false":
+        return actual is False
+    if op == "not_true":
+        return actual is not True
+    if op == "not_false":
+        return actual is not False
+    if op == "ne":
+        return actual is None or bool(actual != expected)
+    if op == "not_in":
+        return actual is None or actual not in expected
+    if actual is None:
+        return False
+    if op == "eq":
+        return bool(actual == expected)
+    if op == "in":
+        return actual in expected
+    if op == "contains":
+        return isinstance(actual, list) and expected in actual
+    if isinstance(actual, bool) or not isinstance(actual, int | float):
+        return False
+    if op == "lt":
+        return bool(actual < expected)
+    if op == "le":
+        return bool(actual <= expected)
+    if op == "gt":
+        return bool(actual > expected)
+    return bool(actual >= expected)  # "ge": the schema admits no other operator
+
+
+def fired_rules(kb: KnowledgeBase, facts: dict[str, Any], policy: str) -> list[Rule]:
+    """The rules that fire for these facts under ``policy``, in KB order."""
+    applicable = [rule for rule in kb.rules if rule.policies is None or policy in rule.policies]
+    fired = [rule for rule in applicable if not rule.fallback and all(holds(t, facts) for t in rule.when)]
+    if fired:
+        return fired
+    return [rule for rule in applicable if rule.fallback and all(holds(t, facts) for t in rule.when)]
+
+
+def winning_action(rules: Sequence[Rule]) -> Action:
+    if not rules:
+        raise AssessmentError("no rule of the knowledge base applies to this finding (KB coverage gap)")
+    return max((rule.action for rule in rules), key=ACTION_RANK.__getitem__)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    action: Action
+    rules: tuple[Rule, ...]
+
+
+def _decide(kb: KnowledgeBase, finding: Finding, context: PatientContext, policy: str) -> _Decision:
+    rules = fired_rules(kb, facts_for(finding, context), policy)
+    return _Decision(winning_action(rules), tuple(rules))
+
+
+def assess(
+    finding: Finding,
+    context: PatientContext | None = None,
+    *,
+    policy: str | None = None,
+    lang: str = "en",
+    kb: KnowledgeBase | None = None,
+    report_recommendations: Sequence[ReportRecommendation] = (),
+) -> Assessment:
+    """Assess one affirmed finding. Raises :class:`AssessmentError` for a negated finding."""
+    if finding.negated:
+        raise AssessmentError(f"finding {finding.id} is negated: negated findings get no assessment")
+    kb = kb or get_kb()
+    context = context or PatientContext()
+    policy_id = kb.resolve_policy(policy)
+    decision = _decide(kb, finding, context, policy_id)
+    recommendations = _merge_recommendations(decision, lang)
+    questions = _missing_information(kb, finding, context, policy_id, decision.action)
+    return Assessment(
+        finding_id=finding.id,
+        action=decision.action,
+        differential=_merge_differential(decision.rules, lang),
+        recommendations=recommendations,
+        missing_information=[q.text.get(lang) for q in questions],
+        missing_information_ids=[q.id for q in questions],
+        report_agreement=report_agreement(decision.action, report_recommendations),
+        rules_fired=[rule.id for rule in decision.rules],
+        sources=_unique(source for rule in decision.rules for source in rule.sources),
+        policy=policy_id,
+        kb_version=kb.kb_version,
+    )
+
+
+def assess_findings(
+    findings: Iterable[Finding],
+    context: PatientContext | None = None,
+    *,
+    policy: str | None = None,
+    lang: str = "en",
+    kb: KnowledgeBase | None = None,
+    report_recommendations: Sequence[ReportRecommendation] = (),
+) -> list[Assessment]:
+    """Assess every affirmed, current finding; negated and historical mentions get none (DESIGN §3)."""
+    return [
+        assess(f, context, policy=policy, lang=lang, kb=kb, report_recommendations=report_recommendations)
+        for f in findings
+        if not f.negated and not f.historical
+    ]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _merge_recommendations(decision: _Decision, lang: str) -> list[Recommendation]:
+    winner = ACTION_RANK[decision.action]
+    floor = min(winner, ACTION_RANK[Action.workup])
+    escalated = winner >= ACTION_RANK[Action.workup]
+    contributing = [
+        rule
+        for rule in decision.rules
+        if ACTION_RANK[rule.action] == winner or (escalated and ACTION_RANK[rule.action] >= floor)
+    ]
+    merged: dict[str, Recommendation] = {}
+    for rule in contributing:
+        for rec in rule.recommendations:
+            if rec.id in merged:
+                merged[rec.id].sources.extend(s for s in rule.sources if s not in merged[rec.id].sources)
+                continue
+            merged[rec.id] = Recommendation(
+                id=rec.id,
+                kind=rec.kind,
+                what=rec.what.get(lang),
+                when=rec.when.get(lang) if rec.when else None,
+                interval=rec.interval,
+                duration=rec.duration,
+                rationale=rec.rationale.get(lang) if rec.rationale else None,
+                sources=list(rule.sources),
+            )
+    recs = list(merged.values())
+    if any(r.kind != "none" for r in recs):
+        recs = [r for r in recs if r.kind != "none"]
+    return recs
+
+
+def _merge_differential(rules: Sequence[Rule], lang: str) -> list[DifferentialEntry]:
+    merged: dict[str, DifferentialEntry] = {}
+    for rule in rules:
+        for item in rule.differential:
+            reason = item.reason.get(lang)
+            entry = merged.get(item.condition)
+            if entry is None:
+                merged[item.condition] = DifferentialEntry(
+                    condition_id=item.condition, tier=item.tier, reasons=[reason], weight=item.weight
+                )
+                continue
+            if TIER_RANK[item.tier] < TIER_RANK[entry.tier]:
+                entry.tier = item.tier
+            entry.weight += item.weight
+            if reason not in entry.reasons:
+                entry.reasons.append(reason)
+    return sorted(merged.values(), key=lambda e: (TIER_RANK[e.tier], -e.weight, e.condition_id))
+
+
+def _missing_information(
+    kb: KnowledgeBase, finding: Finding, context: PatientContext, policy: str, action: Action
+) -> list[Question]:
+    asked: list[Question] = []
+    for question in kb.questions:
+        for probe in question.probes:
+            hypothetical = _with_fact(finding, context, probe.field, probe.value)
+            if hypothetical is None:
+                continue
+            h_finding, h_context = hypothetical
+            rules = fired_rules(kb, facts_for(h_finding, h_context), policy)
+            if rules and winning_action(rules) != action:
+                asked.append(question)
+                break
+    return asked
+
+
+def _with_fact(
+    finding: Finding, context: PatientContext, field: str, value: Any
+) -> tuple[Finding, PatientContext] | None:
+    """The finding and context with one unknown fact set to ``value``; None if the fact is already known."""
+    scope, name = field.split(".", 1)
+    target: Finding | PatientContext = finding if scope == "finding" else context
+    if name not in type(target).model_fields:
+        return None
+    current = getattr(target, name)
+    if current not in (None, []):
+        return None
+    updated = type(target).model_validate({**target.model_dump(), name: value})
+    if isinstance(updated, Finding):
+        return updated, context
+    assert isinstance(updated, PatientContext)
+    return finding, updated

@@ -1,0 +1,1 @@
+"""Command-line face of calcitrack (Typer + Rich)."""

@@ -1,0 +1,150 @@
+"""The facts a rule may test, their types, and how they are computed from a finding and a context.
+
+Rules name facts as ``finding.<name>`` or ``context.<name>``. Most are fields of
+:class:`~calcitrack.models.Finding` / :class:`~calcitrack.models.PatientContext`; a few are derived here
+so that rules stay readable (``context.known_cancer`` instead of "known_primary_cancer not in [none,
+null]"). ``None`` always means unknown: a positive test on an unknown fact is false, so a rule that needs a
+fact never fires on a guess; negative tests (ne, not_in, not_true) read "not known to be" and hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from calcitrack.models import (
+    CANCER_SITES,
+    Finding,
+    IntervalChange,
+    Organ,
+    PatientContext,
+    Pattern,
+    Section,
+)
+
+CHILD_AGE_LIMIT = 16
+"""Under this age a patient counts as a child (rule R12 of the clinical reference: "child (< 16 y)")."""
+
+
+@dataclass(frozen=True)
+class FactType:
+    kind: str  # "enum", "number", "bool", "text", "list", "count"
+    choices: frozenset[str] = frozenset()
+    description: str = ""
+
+
+def _enum(values: object, description: str = "") -> FactType:
+    return FactType("enum", frozenset(str(getattr(v, "value", v)) for v in values), description)  # type: ignore[attr-defined]
+
+
+FACT_TYPES: dict[str, FactType] = {
+    "finding.organ": _enum(Organ),
+    "finding.site": FactType("text"),
+    "finding.count": FactType("count", frozenset({"single", "multiple"})),
+    "finding.count_n": FactType("number", description="count as a number: single = 1, multiple = unknown"),
+    "finding.multiple": FactType("bool", description="more than one focus"),
+    "finding.size_mm": FactType("number"),
+    "finding.pattern": _enum(Pattern),
+    "finding.acoustic_shadow": FactType("bool"),
+    "finding.duct_dilatation": FactType("bool"),
+    "finding.associated_mass": FactType("bool"),
+    "finding.interval_change": _enum(IntervalChange),
+    "finding.uncertain": FactType("bool"),
+    "finding.section": _enum(Section),
+    "context.age": FactType("number"),
+    "context.child": FactType("bool", description=f"age < {CHILD_AGE_LIMIT}"),
+    "context.sex": _enum(["female", "male", "other"]),
+    "context.pregnant": FactType("bool"),
+    "context.fetal_finding": FactType("bool"),
+    "context.known_primary_cancer": _enum(CANCER_SITES),
+    "context.known_cancer": FactType("bool", description="a primary cancer is known (any site)"),
+    "context.high_risk": FactType("bool", description="known cancer or chronic liver disease (ACR high risk)"),
+    "context.chronic_liver_disease": FactType("bool"),
+    "context.granulomatous_exposure": FactType("bool"),
+    "context.endemic_exposure": FactType("bool"),
+    "context.immunosuppressed": FactType("bool"),
+    "context.ckd_dialysis": FactType("bool"),
+    "context.hyperparathyroidism": FactType("bool"),
+    "context.vitamin_d_excess": FactType("bool"),
+    "context.raised_phosphate": FactType("bool"),
+    "context.family_history": FactType("bool"),
+    "context.medications": FactType("list"),
+    "context.prior_liver_treatment": FactType(
+        "list", frozenset({"surgery", "biopsy", "ablation", "tace_lipiodol", "chemotherapy"})
+    ),
+    "context.prior_trauma": FactType("bool"),
+    "context.prior_imaging_available": FactType("bool"),
+    "context.fever": FactType("bool"),
+    "context.jaundice": FactType("bool"),
+    "context.abdominal_pain": FactType("bool"),
+    "context.weight_loss": FactType("bool"),
+    "context.cholestatic_liver_tests": FactType("bool"),
+    "context.raised_afp": FactType("bool"),
+}
+
+_NUMBER_OPS = {"lt", "le", "gt", "ge"}
+
+
+def check_value(name: str, op: str, value: Any) -> str | None:
+    """Why ``value`` cannot be compared with fact ``name`` by ``op`` (None when it can)."""
+    fact = FACT_TYPES[name]
+    if op in _NUMBER_OPS and fact.kind != "number":
+        return f"op {op!r} needs a numeric field, this one is {fact.kind}"
+    if op == "contains" and fact.kind != "list":
+        return "op 'contains' needs a list field"
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if fact.kind == "bool" and not isinstance(item, bool):
+            return f"expected true/false, got {item!r}"
+        if fact.kind == "number" and (isinstance(item, bool) or not isinstance(item, int | float)):
+            return f"expected a number, got {item!r}"
+        if fact.kind in ("enum", "count") and fact.choices and not (
+            str(item) in fact.choices or (fact.kind == "count" and isinstance(item, int))
+        ):
+            return f"{item!r} is not one of {', '.join(sorted(fact.choices))}"
+        if fact.kind == "list" and fact.choices and str(item) not in fact.choices:
+            return f"{item!r} is not one of {', '.join(sorted(fact.choices))}"
+    return None
+
+
+def _tri_or(*values: bool | None) -> bool | None:
+    """Three-valued OR: true if any is true, false if all are false, unknown otherwise."""
+    if any(v is True for v in values):
+        return True
+    if all(v is False for v in values):
+        return False
+    return None
+
+
+def facts_for(finding: Finding, context: PatientContext) -> dict[str, Any]:
+    """Every fact of :data:`FACT_TYPES` for one finding in one patient context."""
+    count = finding.count
+    count_n: int | None
+    if isinstance(count, int):
+        count_n = count
+    elif count == "single":
+        count_n = 1
+    else:
+        count_n = None
+    multiple: bool | None = None if count is None else (count == "multiple" or (count_n or 0) > 1)
+    cancer = context.known_primary_cancer
+    known_cancer = None if cancer is None else cancer != "none"
+    child = None if context.age is None else context.age < CHILD_AGE_LIMIT
+
+    facts: dict[str, Any] = {}
+    for name, value in finding.model_dump(mode="json", exclude={"evidence"}).items():
+        facts[f"finding.{name}"] = value
+    for name, value in context.model_dump(mode="json").items():
+        facts[f"context.{name}"] = value
+    facts.update(
+        {
+            "finding.count_n": count_n,
+            "finding.multiple": multiple,
+            "context.known_cancer": known_cancer,
+            "context.child": child,
+            "context.high_risk": _tri_or(known_cancer, context.chronic_liver_disease),
+        }
+    )
+    return facts

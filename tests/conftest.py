@@ -1,0 +1,185 @@
+"""Shared fixtures: a small, self-contained knowledge base for testing the engine's mechanics.
+
+Engine and loader tests use this mini KB so that they test *mechanics* (resolution, merging, errors)
+independently of the clinical content; the real KB is tested through its golden cases and the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _bi(text: str) -> dict[str, str]:
+    return {"en": text, "fr": f"{text} (fr)"}
+
+
+def mini_kb_files() -> dict[str, Any]:
+    """The mini KB as YAML-ready data; tests mutate a copy to provoke errors."""
+    statement = {**_bi("statement"), "sources": ["S1"]}
+    condition = {
+        "organs": ["liver"],
+        "names": {"en": ["granuloma"], "fr": ["granulome"]},
+        "category": "benign",
+        "summary": statement,
+        "imaging": [statement],
+    }
+    return {
+        "sources.yaml": {
+            "kb_version": "test-1",
+            "sources": [
+                {"id": "S1", "short": "Source one", "title": "Source one", "grade": "R"},
+                {"id": "seed.txt", "short": "Seed", "title": "Seed article", "grade": "SEED"},
+            ],
+        },
+        "conditions.yaml": {
+            "conditions": [
+                {"id": "granuloma", **condition},
+                {"id": "metastasis", **condition, "names": {"en": ["metastasis"], "fr": ["métastase"]}},
+                {"id": "stones", **condition, "names": {"en": ["stones"], "fr": ["calculs"]}},
+            ]
+        },
+        "rules.yaml": {
+            "rules": [
+                {
+                    "id": "R_small",
+                    "title": _bi("small calcification"),
+                    "policies": ["standard"],
+                    "when": [
+                        {"field": "finding.organ", "op": "eq", "value": "liver"},
+                        {"field": "finding.size_mm", "op": "le", "value": 10},
+                        {"field": "context.known_cancer", "op": "not_true"},
+                        {"field": "finding.interval_change", "op": "not_in", "value": ["new", "increased"]},
+                    ],
+                    "action": "no_followup",
+                    "differential": [{"condition": "granuloma", "tier": "likely", "weight": 2, "reason": _bi("small")}],
+                    "recommendations": [{"id": "nothing", "kind": "none", "what": _bi("no follow-up")}],
+                    "sources": ["S1"],
+                    "strength": "moderate",
+                },
+                {
+                    "id": "R_small_seed",
+                    "title": _bi("small calcification, seed"),
+                    "policies": ["seed"],
+                    "when": [
+                        {"field": "finding.organ", "op": "eq", "value": "liver"},
+                        {"field": "finding.size_mm", "op": "le", "value": 10},
+                    ],
+                    "action": "surveillance",
+                    "differential": [{"condition": "granuloma", "tier": "likely", "reason": _bi("small")}],
+                    "recommendations": [
+                        {"id": "us", "kind": "imaging", "what": _bi("ultrasound"),
+                         "interval": "P3M..P6M", "duration": "P2Y..P3Y"}
+                    ],
+                    "sources": ["seed.txt"],
+                    "strength": "weak",
+                },
+                {
+                    "id": "R_cancer",
+                    "title": _bi("known cancer"),
+                    "when": [
+                        {"field": "finding.organ", "op": "eq", "value": "liver"},
+                        {"field": "context.known_cancer", "op": "is_true"},
+                        {"any": [
+                            {"field": "finding.interval_change", "op": "in", "value": ["new", "increased"]},
+                            {"field": "finding.size_mm", "op": "gt", "value": 10},
+                        ]},
+                    ],
+                    "action": "urgent",
+                    "differential": [
+                        {"condition": "metastasis", "tier": "likely", "weight": 3, "reason": _bi("cancer")},
+                        {"condition": "granuloma", "tier": "possible", "reason": _bi("common")},
+                    ],
+                    "recommendations": [{"id": "mri", "kind": "imaging", "what": _bi("MRI")}],
+                    "sources": ["S1"],
+                    "strength": "strong",
+                },
+                {
+                    "id": "R_growth",
+                    "title": _bi("growth"),
+                    "when": [{"field": "finding.interval_change", "op": "eq", "value": "increased"}],
+                    "action": "workup",
+                    "differential": [{"condition": "metastasis", "tier": "must_exclude", "reason": _bi("growth")}],
+                    "recommendations": [{"id": "ct", "kind": "imaging", "what": _bi("CT")},
+                                        {"id": "mri", "kind": "imaging", "what": _bi("MRI")}],
+                    "sources": ["S1"],
+                    "strength": "moderate",
+                },
+                {
+                    "id": "R_ducts",
+                    "title": _bi("ducts"),
+                    "when": [{"field": "finding.organ", "op": "eq", "value": "biliary"}],
+                    "action": "workup",
+                    "differential": [{"condition": "stones", "tier": "likely", "reason": _bi("ducts")}],
+                    "sources": ["S1"],
+                    "strength": "strong",
+                },
+                {
+                    "id": "R_other",
+                    "title": _bi("other organ"),
+                    "when": [{"field": "finding.organ", "op": "eq", "value": "other"}],
+                    "action": "out_of_scope",
+                    "sources": ["S1"],
+                    "strength": "strong",
+                },
+                {
+                    "id": "R_fallback",
+                    "title": _bi("anything else"),
+                    "fallback": True,
+                    "action": "workup",
+                    "sources": ["S1"],
+                    "strength": "weak",
+                },
+            ]
+        },
+        "policies.yaml": {
+            "default": "standard",
+            "policies": [
+                {"id": "standard", "name": _bi("Standard"), "description": _bi("literature"), "sources": ["S1"]},
+                {"id": "seed", "name": _bi("Seed"), "description": _bi("seed articles"), "sources": ["seed.txt"]},
+            ],
+        },
+        "questions.yaml": {
+            "questions": [
+                {"id": "Q1", "text": _bi("Known cancer?"),
+                 "probes": [{"field": "context.known_primary_cancer", "value": "colorectal"}], "sources": ["S1"]},
+                {"id": "Q2", "text": _bi("Is it larger than before?"),
+                 "probes": [{"field": "finding.interval_change", "value": "increased"}], "sources": ["S1"]},
+                {"id": "Q3", "text": _bi("Fever?"),
+                 "probes": [{"field": "context.fever", "value": True}], "sources": ["S1"]},
+            ]
+        },
+        "claims.yaml": {
+            "claims": [
+                {"id": "seed-1", "seed": "seed.txt", "claim": _bi("metastases are the most common cause"),
+                 "verdict": "wrong", "evidence": _bi("granulomas are"), "sources": ["S1"],
+                 "conditions": ["granuloma"]}
+            ]
+        },
+        "texts.en.yaml": {"action.no_followup": "No follow-up"},
+        "texts.fr.yaml": {"action.no_followup": "Pas de suivi"},
+    }
+
+
+def write_kb(directory: Path, files: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def mini_kb_dir(tmp_path: Path) -> Path:
+    return write_kb(tmp_path / "kb", mini_kb_files())
+
+
+@pytest.fixture
+def mini_kb(mini_kb_dir: Path):  # type: ignore[no-untyped-def]
+    from calcitrack.kb import load_kb
+
+    return load_kb(mini_kb_dir)
