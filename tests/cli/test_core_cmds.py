@@ -82,11 +82,12 @@ def test_text_output_is_what_a_radiologist_reads() -> None:
                  "--policy", "seed")
     assert result.returncode == 0, result.stderr
     assert "Surveillance" in result.stdout
-    assert "every 3–6 months for 2–3 years" in result.stdout
+    assert "every 3 to 6 months for 2 to 3 years" in result.stdout
     assert "Sources:" in result.stdout
     french = run("assess", "--organ", "liver", "--size-mm", "4", "--pattern", "punctate", "--policy", "seed",
                  "--lang", "fr")
     assert "tous les 3 à 6 mois pendant 2 à 3 ans" in french.stdout
+    assert "[bold]" not in french.stdout
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from calcitrack.assess.durations import duration_words
 from calcitrack.assess.engine import assess
 from calcitrack.kb import KnowledgeBase, get_kb, load_kb
 from calcitrack.kb.check import check_kb
@@ -38,19 +38,10 @@ def _count(value: str | None) -> int | str | None:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def format_recommendation(kb: KnowledgeBase, rec: Any, lang: str) -> str:
-    """One recommendation as a radiologist reads it: what, when, how often, for how long."""
-    parts = [rec.what]
-    if rec.interval and rec.duration:
-        parts.append(
-            f"{kb.text('label.every', lang)} {duration_words(rec.interval, lang)}"
-            f" {kb.text('label.for', lang)} {duration_words(rec.duration, lang)}"
-        )
-    elif rec.interval:
-        parts.append(duration_words(rec.interval, lang))
-    if rec.when:
-        parts.append(rec.when)
-    return " — ".join(parts)
+def format_recommendation(rec: Any) -> str:
+    """One recommendation as a radiologist reads it. KB texts state their own schedule in words; the
+    machine-readable interval and duration stay in the JSON output for the registry."""
+    return f"{rec.what} — {rec.when}" if rec.when else str(rec.what)
 
 
 def print_assessment(kb: KnowledgeBase, result: Assessment, lang: str, out: Console = console) -> None:
@@ -66,15 +57,15 @@ def print_assessment(kb: KnowledgeBase, result: Assessment, lang: str, out: Cons
     if result.recommendations:
         out.print(f"[bold]{kb.text('label.recommendations', lang)}:[/bold]")
         for rec in result.recommendations:
-            out.print(f"  • [{kb.text('kind.' + rec.kind.value, lang)}] {format_recommendation(kb, rec, lang)}",
+            out.print(f"  • [{kb.text('kind.' + rec.kind.value, lang)}] {format_recommendation(rec)}",
                       markup=False)
     if result.missing_information:
         out.print(f"[bold]{kb.text('label.missing_information', lang)}:[/bold]")
         for question in result.missing_information:
             out.print(f"  ? {question}", markup=False)
     shorts = [kb.sources[s].short for s in result.sources]
-    out.print(f"[bold]{kb.text('label.sources', lang)}:[/bold] {'; '.join(shorts)}", markup=False)
-    out.print(f"[dim]{kb.text('label.rules', lang)}: {', '.join(result.rules_fired)} · KB {result.kb_version}[/dim]")
+    out.print(f"[bold]{kb.text('label.sources', lang)}:[/bold] {escape('; '.join(shorts))}")
+    out.print(f"[dim]{kb.text('label.rules', lang)}: {escape(', '.join(result.rules_fired))} · KB {result.kb_version}[/dim]")
 
 
 def register(app: typer.Typer) -> None:
