@@ -1,0 +1,1 @@
+"""Questions and answers: passages from the KB and faq.yaml, BM25 retrieval, refusals, evaluation."""
