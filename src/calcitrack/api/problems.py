@@ -1,0 +1,179 @@
+"""RFC 9457 problem details for every error the API returns, 401 to 500 alike.
+
+Why one module: clients (and the tests) rely on a single error shape, ``application/problem+json`` with
+``type``, ``title``, ``status``, ``detail`` and ``instance``. ``instance`` is ``urn:uuid:<request id>``,
+the same id as the ``X-Request-ID`` header and the JSON log line, so a user can quote it to an operator
+without the error having to echo any patient data into the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from calcitrack.api.logging import current_request_id, safe_exception_fields
+from calcitrack.errors import CalcitrackError
+from calcitrack.kb.loader import KBError
+from calcitrack.registry.db import DatabaseError
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:calcitrack:problem:"
+
+log = logging.getLogger("calcitrack.api")
+
+_SLUGS: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+    503: "not-ready",
+}
+
+
+class ApiProblem(HTTPException):
+    """An error a route raises on purpose, with its own problem type and optional extension members."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=headers)
+        self.slug = slug
+        self.extra = extra or {}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> JSONResponse:
+    """A ``application/problem+json`` response; ``slug`` names the problem type (defaults per status)."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    rid = request_id or current_request_id()
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + (slug or _SLUGS.get(status, "error")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": f"urn:uuid:{rid}" if rid else None,
+        **(extra or {}),
+    }
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _is_branch_tag(part: Any) -> bool:
+    # Pydantic names the branch of a union in the location: "IngestReport", "list[IngestReport]".
+    return isinstance(part, str) and (part[:1].isupper() or part.startswith(("list[", "dict[")))
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        where, parts = parts[0], parts[1:]
+        if parts and _is_branch_tag(parts[0]):
+            parts = parts[1:]
+        if not parts:
+            return "body" if where == "body" else where
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _matching_branch(errors: list[Any], body: Any) -> list[Any]:
+    """For a body that may be one object or a list, keep only the errors of the branch the client chose."""
+    tags = {e["loc"][1] for e in errors if len(e.get("loc", ())) > 1 and e["loc"][0] == "body"
+            and _is_branch_tag(e["loc"][1])}
+    if len(tags) < 2:
+        return errors
+    want_list = isinstance(body, list)
+    kept = [e for e in errors if not (len(e["loc"]) > 1 and _is_branch_tag(e["loc"][1]))
+            or str(e["loc"][1]).startswith("list[") == want_list]
+    return kept or errors
+
+
+def describe_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic/FastAPI errors as ``{"field", "message"}``; messages never include the rejected value."""
+    described = []
+    for error in errors:
+        message = str(error.get("msg", "invalid value"))
+        message = message[:1].lower() + message[1:]
+        described.append({"field": _field(error.get("loc", ())), "message": message})
+    return described
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    slug = exc.slug if isinstance(exc, ApiProblem) else None
+    extra = exc.extra if isinstance(exc, ApiProblem) else None
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "no such resource"
+    return problem_response(exc.status_code, detail, slug=slug, headers=headers, extra=extra)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = describe_errors(_matching_branch(list(exc.errors()), exc.body))
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return problem_response(422, detail, extra={"errors": errors})
+
+
+async def _calcitrack_error(request: Request, exc: Exception) -> JSONResponse:
+    # Input errors name the field and what is wrong; they are the client's to fix.
+    return problem_response(422 if isinstance(exc, CalcitrackError) else 500, str(exc))
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The message may hold the database host; keep it in the log, give the client a generic 503.
+    log.error("database unavailable", extra=safe_exception_fields(exc))
+    return problem_response(503, "the registry database is unavailable; try again later", slug="database-unavailable")
+
+
+async def _kb_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("knowledge base error", extra=safe_exception_fields(exc))
+    return problem_response(500, "the knowledge base could not be used; see the server log")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The exception message may quote report text: log its type and frames only, never str(exc).
+    log.error("unhandled error", extra=safe_exception_fields(exc))
+    return problem_response(500, "internal error; quote the instance id to the operator")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers; the 500 handler also covers exceptions escaping every other handler."""
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(KBError, _kb_error)
+    app.add_exception_handler(DatabaseError, _database_error)
+    app.add_exception_handler(CalcitrackError, _calcitrack_error)
+    app.add_exception_handler(Exception, _unexpected)

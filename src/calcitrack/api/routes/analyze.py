@@ -1,0 +1,93 @@
+"""``POST /api/v1/analyze``: a report (or just its text) in, the :class:`~calcitrack.models.Analysis` out.
+
+Why it stores nothing but is still audited: the body is patient text, so who analysed what, when and
+from where is recorded (entity ``patient`` when the report names a patient the registry knows, else
+entity ``analysis``); the text itself is neither stored nor logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from calcitrack.api.auth import audit_source, require
+from calcitrack.api.auth_store import Principal
+from calcitrack.api.limits import require_json
+from calcitrack.api.problems import ApiProblem
+from calcitrack.api.routes.common import audit_patient_access, check_policy, engine_of, patient_pks
+from calcitrack.api.settings import API_PREFIX
+from calcitrack.models import Analysis, Lang, Modality, PatientContext, Report
+from calcitrack.registry import audit
+from calcitrack.registry.db import session_scope
+from calcitrack.service import analyze
+
+router = APIRouter(prefix=API_PREFIX, tags=["analysis"], dependencies=[Depends(require_json)])
+
+SUPPORTED_FORMATS = ("json",)
+
+
+def _upper_modality(value: object) -> object:
+    return value.upper() if isinstance(value, str) and value.upper() in ("US", "CT", "MR", "XR") else value
+
+
+class AnalyzeRequest(BaseModel):
+    """The report: only ``text`` is required; the other fields are those of a ``calcitrack ingest`` line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, description="The report text (English or French)")
+    id: str | None = Field(default=None, max_length=200)
+    patient_id: str | None = Field(default=None, max_length=128)
+    date: dt.date | None = None
+    modality: Modality | None = None
+    lang: Lang | None = Field(default=None, description="en or fr; detected when omitted")
+    context: PatientContext | None = Field(default=None, description="What is known about the patient")
+    policy: str | None = Field(default=None, description="KB policy (standard, seed); default: the KB's")
+
+    _modality = field_validator("modality", mode="before")(_upper_modality)
+
+    def to_report(self) -> Report:
+        return Report(
+            id=self.id or "report", patient_id=self.patient_id, date=self.date, modality=self.modality,
+            lang=self.lang, text=self.text,
+        )
+
+
+@router.post(
+    "/analyze",
+    summary="Analyse one report: findings, context, assessments",
+    response_class=Response,
+    responses={
+        200: {"model": Analysis, "description": "The analysis", "content": {"application/json": {}}},
+        400: {"description": "Output format not supported yet"},
+        401: {"description": "No or invalid credentials"},
+        413: {"description": "Body too large"},
+        422: {"description": "Invalid request; `detail` names the field"},
+    },
+)
+def analyze_report(
+    body: AnalyzeRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("analyze"))],
+    output: Annotated[
+        Literal["json", "fhir"], Query(alias="format", description="json; fhir is planned, not supported yet")
+    ] = "json",
+) -> Response:
+    if output not in SUPPORTED_FORMATS:
+        raise ApiProblem(400, f"format {output!r} is not supported yet; use format=json", slug="format-not-supported")
+    check_policy(body.policy)
+    analysis = analyze(body.to_report(), context=body.context, policy=body.policy)
+    with session_scope(engine_of(request)) as session:
+        known = patient_pks(session, [body.patient_id]) if body.patient_id else {}
+        detail = f"analyze: {len(analysis.findings)} finding(s)"
+        if known:
+            audit_patient_access(session, request, principal, known.values(), event="analyze", what=detail)
+        else:
+            audit.log(
+                session, actor=principal.name, source=audit_source(request),
+                entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
+            )
+    return Response(analysis.model_dump_json(), media_type="application/json")
