@@ -1,0 +1,297 @@
+"""Report commands: ``analyze`` (one report), ``batch`` (JSON lines) and ``eval`` (against gold files).
+
+All three go through :func:`calcitrack.service.analyze`, so a report is read and assessed the same way
+whichever door it came in by. Input problems become one line naming the file (and line) — never a
+traceback. While the knowledge base cannot be loaded (it is written in parallel), reports are still
+read: the Analysis then carries findings without assessments and a one-line warning goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from calcitrack.errors import InputError
+from calcitrack.kb.loader import KBError
+from calcitrack.models import Analysis, PatientContext, Report
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+MAX_BYTES = 20_000_000
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
+
+class Lang(StrEnum):
+    en = "en"
+    fr = "fr"
+
+
+_kb_warned = False
+
+
+def analyze_report(report: Report, context: PatientContext | None = None, policy: str | None = None) -> Analysis:
+    """``service.analyze``; if the KB cannot load, the reading alone (with a warning, once per process)."""
+    global _kb_warned
+    from calcitrack.service import analyze
+
+    try:
+        return analyze(report, context=context, policy=policy)
+    except KBError as exc:
+        if not _kb_warned:
+            err_console.print(f"warning: knowledge base unavailable ({exc}); findings without assessments",
+                              markup=False)
+            _kb_warned = True
+        from calcitrack.nlp import read_report
+
+        reading = read_report(report)
+        merged = context.merged_over(reading.context) if context else reading.context
+        return Analysis(
+            report=report.model_copy(update={"lang": reading.lang}),
+            context=merged,
+            findings=reading.findings,
+            report_recommendations=reading.report_recommendations,
+        )
+
+
+def decode_report_bytes(data: bytes, name: str) -> str:
+    """UTF-8 text of a report file; Latin-1 when it is not UTF-8; binary data is refused."""
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{name}: {len(data):,} bytes; reports larger than {MAX_BYTES:,} bytes are refused")
+    if b"\x00" in data:
+        raise InputError(f"{name}: binary data (NUL bytes), not a text report")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        err_console.print(f"warning: {name}: not UTF-8, read as Latin-1", markup=False)
+    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(10, len(text[:10000]) // 20):
+        raise InputError(f"{name}: binary data (control characters), not a text report")
+    return text
+
+
+def parse_context(value: str | None) -> PatientContext | None:
+    """``--context`` as inline JSON or ``@file.json``."""
+    if value is None:
+        return None
+    source = "--context"
+    raw = value
+    if value.startswith("@"):
+        source = value[1:]
+        try:
+            raw = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read context file: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    try:
+        return PatientContext.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "context"
+        raise InputError(f"{source}: invalid value for {field}: {first['msg']}") from exc
+
+
+def marked_text(analysis: Analysis) -> str:
+    """The report with each finding's evidence marked ``[[text]]{f1}``."""
+    text = analysis.report.text
+    pieces: list[str] = []
+    last = 0
+    for finding in analysis.findings:
+        ev = finding.evidence
+        if ev is None or ev.start < last:
+            continue
+        pieces += [text[last:ev.start], f"[[{text[ev.start:ev.end]}]]{{{finding.id}}}"]
+        last = ev.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _describe(finding: Any) -> str:
+    parts = [finding.organ.value]
+    for name in ("site", "organ_detail", "size_mm", "count", "pattern", "interval_change"):
+        value = getattr(finding, name)
+        if value is not None:
+            parts.append(f"{name}={getattr(value, 'value', value)}")
+    parts += [flag for flag in ("negated", "uncertain", "historical") if getattr(finding, flag)]
+    return ", ".join(parts)
+
+
+def print_analysis_text(analysis: Analysis, out: Console = console) -> None:
+    """What a radiologist reads: the marked report, then each finding with its assessment."""
+    out.print(marked_text(analysis), markup=False)
+    out.print("")
+    if not analysis.findings:
+        out.print("No calcification finding.", markup=False)
+    by_id = {a.finding_id: a for a in analysis.assessments}
+    for finding in analysis.findings:
+        out.print(f"{finding.id}: {_describe(finding)}", markup=False)
+        assessment = by_id.get(finding.id)
+        if assessment is None:
+            out.print("    (no assessment)", markup=False)
+            continue
+        out.print(f"    action: {assessment.action.value}  (policy {assessment.policy})", markup=False)
+        if assessment.differential:
+            top = assessment.differential[0]
+            out.print(f"    top differential: {top.condition_id} ({top.tier.value})", markup=False)
+        for rec in assessment.recommendations:
+            when = f" {rec.interval}" if rec.interval else ""
+            out.print(f"    recommendation: [{rec.kind.value}] {rec.what}{when}", markup=False)
+        out.print(f"    report agreement: {assessment.report_agreement.value}", markup=False)
+    for rec in analysis.report_recommendations:
+        what = "no follow-up" if rec.no_followup else " ".join(x for x in (rec.modality, rec.interval) if x)
+        out.print(f"report recommends: {what}{' (conditional)' if rec.conditional else ''}"
+                  f"{' (hedged)' if rec.hedged else ''}", markup=False)
+
+
+_OPTIONAL_FIELDS = ("patient_id", "date", "modality", "lang")
+
+
+def report_from_line(line: str, number: int, source: str) -> Report:
+    """One batch input line as a Report; errors name the file, the line and the field."""
+    where = f"{source}:{number}"
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: invalid JSON: {exc.msg}") from exc
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    if "text" not in row:
+        raise InputError(f"{where}: missing field 'text'")
+    if not isinstance(row["text"], str):
+        raise InputError(f"{where}: field 'text' must be a string")
+    if "id" in row and not isinstance(row["id"], str | int):
+        raise InputError(f"{where}: field 'id' must be a string or an integer")
+    data: dict[str, Any] = {"id": str(row.get("id", number)), "text": row["text"]}
+    for name in _OPTIONAL_FIELDS:
+        if row.get(name) is not None:
+            data[name] = row[name]
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where}: invalid value for {field}: {first['msg']}") from exc
+
+
+def run_batch(in_path: Path, out_path: Path, errors_path: Path | None, policy: str | None = None) -> tuple[int, int]:
+    """Analyse every line; returns (ok, failed). Output lines keep the input order."""
+    try:
+        handle = in_path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{in_path}: cannot read: {exc.strerror or exc}") from exc
+    ok = failed = 0
+    errors = errors_path.open("w", encoding="utf-8") if errors_path else None
+    try:
+        with handle, out_path.open("w", encoding="utf-8") as out:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise InputError(f"{in_path}:{number}: not UTF-8 ({exc.reason})") from exc
+                    report = report_from_line(line, number, str(in_path))
+                    analysis = analyze_report(report, policy=policy)
+                except InputError as exc:
+                    failed += 1
+                    record = {"line": number, "error": str(exc)}
+                    if errors is not None:
+                        errors.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    else:
+                        err_console.print(f"error: {exc}", markup=False)
+                    continue
+                out.write(analysis.model_dump_json() + "\n")
+                ok += 1
+    finally:
+        if errors is not None:
+            errors.close()
+    return ok, failed
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("analyze")
+    def analyze_cmd(
+        file: Annotated[str, typer.Argument(help="report text file, or - for stdin")],
+        lang: Annotated[Lang | None, typer.Option(help="language of the report (detected when absent)")] = None,
+        context: Annotated[str | None, typer.Option(help="patient context as JSON, or @file.json")] = None,
+        policy: Annotated[str | None, typer.Option(help="policy id (default: CALCITRACK_POLICY or standard)")] = None,
+        fmt: Annotated[OutputFormat, typer.Option("--format", help="text, json or fhir")] = OutputFormat.text,
+    ) -> None:
+        """Read one report: findings marked in the text, and each finding's assessment."""
+        name = "<stdin>" if file == "-" else file
+        if file == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            try:
+                data = Path(file).read_bytes()
+            except OSError as exc:
+                raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+        text = decode_report_bytes(data, name)
+        if not text.strip():
+            raise InputError(f"{name}: empty report")
+        patient = parse_context(context)
+        report = Report(id=Path(name).stem if file != "-" else "stdin", text=text, lang=lang.value if lang else None)
+        analysis = analyze_report(report, context=patient, policy=policy)
+        if fmt == OutputFormat.json:
+            print(analysis.model_dump_json(indent=2))
+        elif fmt == OutputFormat.fhir:
+            from calcitrack.interop.fhir_out import analysis_to_bundle
+
+            print(analysis_to_bundle(analysis))
+        else:
+            print_analysis_text(analysis)
+
+    @app.command("batch")
+    def batch_cmd(
+        in_file: Annotated[Path, typer.Argument(help="JSON lines: {id, text, lang?, patient_id?, date?, modality?}")],
+        out: Annotated[Path, typer.Option("--out", help="output JSON lines, one Analysis per input line")],
+        errors: Annotated[Path | None, typer.Option("--errors", help="JSON lines of rejected input lines")] = None,
+        policy: Annotated[str | None, typer.Option(help="policy id")] = None,
+    ) -> None:
+        """Analyse a JSON-lines file; bad lines are reported and skipped. Exit 1 when some line failed."""
+        ok, failed = run_batch(in_file, out, errors, policy)
+        err_console.print(f"{ok} analysed, {failed} rejected", markup=False)
+        if failed:
+            raise typer.Exit(1)
+
+    @app.command("eval")
+    def eval_cmd(
+        gold: Annotated[list[Path], typer.Argument(help="gold JSON-lines files (shared/corpus/gold format)")],
+        show: Annotated[bool, typer.Option("--show", help="list every miss")] = False,
+    ) -> None:
+        """Precision, recall and F1 per attribute and per language against gold files; last line is JSON."""
+        from calcitrack.nlp.evaluation import load_gold, score
+
+        docs = [doc for path in gold for doc in load_gold(path)]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            analysis = analyze_report(Report(id=doc.id, text=doc.text))
+            found[doc.id] = [f.model_dump(mode="json") for f in analysis.findings]
+        metrics, misses = score(docs, found)
+        if show:
+            for miss in misses:
+                console.print(miss, markup=False)
+        names = [k for k in next(iter(metrics.values())) if k != "mentions"]
+        console.print(f"{'metric':<16}" + "".join(f"{lang:>8}" for lang in metrics), markup=False)
+        console.print(f"{'mentions':<16}" + "".join(f"{m['mentions']:>8}" for m in metrics.values()), markup=False)
+        for name in names:
+            cells = "".join(f"{'-' if m[name] is None else format(m[name], '.3f'):>8}" for m in metrics.values())
+            console.print(f"{name:<16}" + cells, markup=False)
+        print(json.dumps(metrics))

@@ -1,0 +1,188 @@
+"""Attributes of a finding read from its sentence: size, count, pattern, shadowing, ducts, mass, change.
+
+Each reader is a small function over the sentence text and the anchor's position in it, driven by the
+lexicon's regular expressions. They are conservative where the gold guidelines are (a size must be in
+the same sentence; the nearest one to the anchor is taken) and return None when the report is silent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from calcitrack.models import CountValue, IntervalChange, Pattern
+from calcitrack.nlp.lexicon import FLAGS, Lexicon, get_lexicon
+
+_NUMBER = r"\d+(?:[.,]\d+)?"
+
+
+@dataclass(frozen=True)
+class SizeMatch:
+    start: int
+    end: int
+    mm: float
+
+
+@cache
+def _size_regex(lang: str) -> re.Pattern[str]:
+    lex = get_lexicon(lang)
+    units = "|".join(sorted((re.escape(u) for u in lex.units), key=len, reverse=True))
+    sep = lex.dimension_separators
+    return re.compile(
+        rf"(?<![\w.,])(?P<dims>{_NUMBER}(?:\s*(?:{units}))?(?:{sep}{_NUMBER}(?:\s*(?:{units}))?){{0,2}})\s*(?P<unit>{units})\b",
+        FLAGS,
+    )
+
+
+def _to_float(raw: str) -> float:
+    return float(raw.replace(",", "."))
+
+
+def find_sizes(sentence: str, lang: str) -> list[SizeMatch]:
+    """Every measurement in mm/cm in the sentence, as the largest dimension in millimetres."""
+    lex = get_lexicon(lang)
+    out: list[SizeMatch] = []
+    for m in _size_regex(lang).finditer(sentence):
+        factor = lex.units[m.group("unit").lower()]
+        values = [_to_float(v) for v in re.findall(_NUMBER, m.group("dims"))]
+        if not values:
+            continue
+        mm = max(values) * factor
+        if 0 < mm <= 1000:
+            out.append(SizeMatch(m.start(), m.end(), round(mm, 1)))
+    return out
+
+
+def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> float | None:
+    """The measurement nearest to the anchor in its sentence (``anchor_*`` are sentence offsets)."""
+    best: tuple[int, float] | None = None
+    for size in find_sizes(sentence, lang):
+        distance = anchor_start - size.end if size.end <= anchor_start else max(0, size.start - anchor_end)
+        if best is None or distance < best[0]:
+            best = (distance, size.mm)
+    return best[1] if best else None
+
+
+@cache
+def _count_regexes(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    lex = get_lexicon(lang)
+    words = "|".join(sorted((re.escape(w) for w in lex.number_words), key=len, reverse=True))
+    units = "|".join(re.escape(u) for u in lex.units)
+    number = re.compile(rf"(?<![\d.,])\b(?:(\d{{1,2}})|({words}))\b(?!\s*(?:{units}|%|[.,]\d))", FLAGS)
+    return (
+        re.compile(lex.count_single, FLAGS),
+        re.compile(lex.count_multiple, FLAGS),
+        number,
+        re.compile(lex.lesion_nouns + r"|\bwalls?\b|\bparois?\b", FLAGS),
+    )
+
+
+_ADJECTIVE = re.compile(r"(?:fied|fi[ée]e?s?|fic|fique)$", re.IGNORECASE)
+
+
+def _is_plural(word: str) -> bool:
+    w = word.lower()
+    if w.endswith(("foci", "calculi")):
+        return True
+    return (w.endswith("s") or w.endswith("x")) and not w.endswith(("sis", "ss", "us"))
+
+
+def read_count(
+    sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str, *, lesion: bool, mass_noun: bool
+) -> CountValue | None:
+    """Integer when written next to the anchor, else single / multiple from determiners and plurals."""
+    single, multiple, number, nouns = _count_regexes(lang)
+    before = sentence[max(0, anchor_start - 60):anchor_start]
+    for size in reversed(find_sizes(before, lang)):
+        before = before[: size.start] + " " + before[size.end:]
+    words = [w for w in re.split(r"[\s'’]+", before) if w][-4:]
+    last_word = anchor.split()[-1]
+    plural_noun = _is_plural(last_word) and not mass_noun
+    if _ADJECTIVE.search(last_word) and last_word.lower().endswith("fic"):
+        plural_noun = False
+    # the last determiner or quantifier before the anchor decides (numbers, "a", "several" ...)
+    for word in reversed(words):
+        w = word.strip("(),;:")
+        n = number.fullmatch(w)
+        if n is not None:
+            value = int(n.group(1)) if n.group(1) else get_lexicon(lang).number_words[n.group(2).lower()]
+            if 1 <= value <= 99:
+                return value
+        if multiple.fullmatch(w):
+            return "multiple"
+        if single.fullmatch(w) and not plural_noun and not mass_noun:
+            return "single"
+        if re.search(r"[.;:]$", word):
+            break
+    if _ADJECTIVE.search(last_word):
+        after = sentence[anchor_end:anchor_end + 40]
+        noun_after = nouns.search(after)
+        noun_before = None
+        for m in nouns.finditer(sentence[max(0, anchor_start - 40):anchor_start]):
+            noun_before = m
+        if _is_plural(last_word) and not last_word.lower().endswith("fic"):
+            return "multiple"
+        if noun_after and noun_after.start() < 25:
+            return "multiple" if _is_plural(noun_after.group(0)) else "single"
+        next_word = re.match(r"\s+(\w+)", after)
+        if next_word and _is_plural(next_word.group(1)) and len(next_word.group(1)) > 3:
+            return "multiple"
+        if noun_before is not None:
+            return "multiple" if _is_plural(noun_before.group(0)) else "single"
+        return None
+    if _is_plural(last_word) and not mass_noun:
+        return "multiple"
+    if lesion:
+        return "single"
+    return None
+
+
+@cache
+def _pattern_regexes(lang: str) -> list[tuple[Pattern, re.Pattern[str]]]:
+    return [(p, re.compile(r, FLAGS)) for p, r in get_lexicon(lang).patterns.items()]
+
+
+def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str) -> Pattern | None:
+    """The pattern word nearest the anchor within a short window (prefixes such as micro- count)."""
+    lex = get_lexicon(lang)
+    for prefix in lex.prefix_patterns:
+        if re.match(prefix.regex, anchor, FLAGS):
+            return prefix.pattern
+    lo, hi = max(0, anchor_start - 45), min(len(sentence), anchor_end + 50)
+    window = sentence[lo:hi]
+    best: tuple[int, Pattern] | None = None
+    for pattern, regex in _pattern_regexes(lang):
+        for m in regex.finditer(window):
+            s, e = m.start() + lo, m.end() + lo
+            distance = anchor_start - e if e <= anchor_start else max(0, s - anchor_end)
+            if best is None or distance < best[0]:
+                best = (distance, pattern)
+    return best[1] if best else None
+
+
+def _flag(sentence: str, positive: str, negative: str) -> bool | None:
+    if re.search(negative, sentence, FLAGS):
+        return False
+    if re.search(positive, sentence, FLAGS):
+        return True
+    return None
+
+
+def read_flags(sentence: str, lex: Lexicon) -> tuple[bool | None, bool | None, bool | None]:
+    """Acoustic shadow, duct dilatation and associated mass, as the sentence states them."""
+    return (
+        _flag(sentence, lex.shadow_positive, lex.shadow_negative),
+        _flag(sentence, lex.dilatation_positive, lex.dilatation_negative),
+        _flag(sentence, lex.mass_positive, lex.mass_negative),
+    )
+
+
+def read_interval_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
+    """The first interval-change word of the sentence (resolved before stable before the others)."""
+    order = ["resolved", "increased", "decreased", "new", "stable"]
+    for name in order:
+        regex = lex.interval_change.get(name)
+        if regex and re.search(regex, sentence, FLAGS):
+            return IntervalChange(name)
+    return None

@@ -1,0 +1,108 @@
+"""Patient context stated by the report (history and indication lines, narrative case reports).
+
+Only what the report says is returned; the caller's context wins (``PatientContext.merged_over`` in
+``service.analyze``). A cue preceded by a negation in its sentence ("no history of cancer", "apyrétique"
+is not modelled, "sans fièvre" is) sets the flag to False; unknown stays None.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import cache
+from typing import Any
+
+from calcitrack.models import PatientContext
+from calcitrack.nlp.lexicon import GuardedRegex, fold, get_lexicon
+from calcitrack.nlp.sentences import split_sentences
+
+FLAG_FIELDS = {
+    "chronic_liver_disease", "granulomatous_exposure", "endemic_exposure", "immunosuppressed", "ckd_dialysis",
+    "hyperparathyroidism", "vitamin_d_excess", "raised_phosphate", "fever", "jaundice", "abdominal_pain",
+    "weight_loss", "prior_trauma", "pregnant", "raised_afp", "cholestatic_liver_tests",
+}
+
+
+@cache
+def _compiled(lang: str) -> dict[str, Any]:
+    ctx = get_lexicon(lang).context
+    return {
+        "history": re.compile(ctx.history_cue),
+        "negation": re.compile(ctx.negation_cue),
+        "scope": re.compile(ctx.scope_cue),
+        "cancer": GuardedRegex.compile(ctx.cancer),
+        "sites": [(site, re.compile(r)) for site, r in ctx.cancer_sites.items()],
+        "flags": [(name, GuardedRegex.compile(r)) for name, r in ctx.flags.items()],
+        "treatments": [(name, GuardedRegex.compile(r)) for name, r in ctx.prior_liver_treatment.items()],
+        "age": GuardedRegex.compile(ctx.age),
+        "female": re.compile(ctx.female),
+        "male": re.compile(ctx.male),
+    }
+
+
+def _negated_before(sentence: str, position: int, negation: re.Pattern[str]) -> bool:
+    """A negation cue in the 60 characters before ``position`` of the same clause."""
+    window = sentence[max(0, position - 60):position]
+    window = re.split(r"[,;:]|\bbut\b|\bmais\b", window)[-1]
+    return negation.search(window) is not None
+
+
+def read_context(text: str, lang: str) -> PatientContext:
+    """The patient context the report states."""
+    rx = _compiled(lang)
+    text = fold(text)  # patterns are lower case and run case-sensitively (faster); offsets are unchanged
+    data: dict[str, Any] = {}
+    age = rx["age"].search(text)
+    if age:
+        value = next((int(g) for g in age.groups() if g), None)
+        if value is not None and 0 <= value <= 120:
+            data["age"] = value
+    head = text[:3000]
+    women, men = len(rx["female"].findall(head)), len(rx["male"].findall(head))
+    if women > men:
+        data["sex"] = "female"
+    elif men > women:
+        data["sex"] = "male"
+    cancer: str | None = None
+    no_cancer = False
+    treatments: list[str] = []
+    spans = list(split_sentences(text))
+    starts = [a for a, _ in spans]
+
+    def sentence_of(position: int) -> tuple[str, int]:
+        """The sentence holding ``position`` and the position relative to it."""
+        i = max(0, bisect_right(starts, position) - 1)
+        a, b = spans[i] if spans else (0, len(text))
+        return text[a:b], position - a
+
+    # one pass of each regex over the whole text, rather than one per sentence: reports are long
+    for name, regex in rx["flags"]:
+        for m in regex.finditer(text):
+            sentence, at = sentence_of(m.start())
+            if _negated_before(sentence, at, rx["scope"]):
+                continue  # "rule out fever", "bilan de douleurs": the question of the exam, not a fact
+            value = not _negated_before(sentence, at, rx["negation"])
+            if name in FLAG_FIELDS and data.get(name) is not True:
+                data[name] = value
+    for m in rx["cancer"].finditer(text):
+        sentence, at = sentence_of(m.start())
+        if not rx["history"].search(sentence):
+            continue
+        if _negated_before(sentence, at, rx["negation"]):
+            no_cancer = True
+        elif cancer is None or cancer == "other":
+            cancer = next((site for site, regex in rx["sites"] if regex.search(sentence)), "other")
+    for name, regex in rx["treatments"]:
+        for m in regex.finditer(text):
+            sentence, at = sentence_of(m.start())
+            if name not in treatments and not _negated_before(sentence, at, rx["negation"]):
+                treatments.append(name)
+    if cancer is not None:
+        data["known_primary_cancer"] = cancer
+    elif no_cancer:
+        data["known_primary_cancer"] = "none"
+    if treatments:
+        data["prior_liver_treatment"] = treatments
+    if data.get("sex") == "male":
+        data.pop("pregnant", None)
+    return PatientContext.model_validate(data)

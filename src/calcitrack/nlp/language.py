@@ -1,0 +1,38 @@
+"""Language detection (en / fr) for reports that do not say their language.
+
+A frequency count of common function words is enough for radiology prose: it is fast (one regex over
+the first few kilobytes), needs no model download, and reports are long enough for the count to be
+decisive. Ties and texts with no function word at all fall back to English.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Literal
+
+from calcitrack.nlp.lexicon import LANGS, get_lexicon
+
+_WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœ]+")
+SAMPLE_CHARS = 4000
+
+
+@cache
+def _stopwords(lang: str) -> frozenset[str]:
+    return frozenset(get_lexicon(lang).stopwords)
+
+
+def language_scores(text: str) -> dict[str, int]:
+    """How many words of the sample are function words of each language."""
+    words = _WORD.findall(text[:SAMPLE_CHARS].lower())
+    return {lang: sum(1 for w in words if w in _stopwords(lang)) for lang in LANGS}
+
+
+def detect_language(text: str) -> Literal["en", "fr"]:
+    """The more likely of English and French; accented letters break near-ties towards French."""
+    scores = language_scores(text)
+    if scores["fr"] > scores["en"]:
+        return "fr"
+    if scores["fr"] == scores["en"] and re.search(r"[éèêàç]", text[:SAMPLE_CHARS]):
+        return "fr"
+    return "en"

@@ -1,0 +1,309 @@
+"""Load and validate the per-language lexicon (``kb/data/lexicon.<lang>.yaml``).
+
+The lexicon is data, not code: synonyms, organ cues, qualifier triggers and recommendation cues all
+live in YAML so that adding a word needs no code change. The pydantic schema below rejects a typo
+(unknown key, invalid regular expression, unknown organ or pattern) at load time, with the file named,
+rather than letting it silently weaken extraction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from calcitrack.errors import InputError
+from calcitrack.models import Organ, Pattern, Section
+
+LEXICON_DIR = Path(__file__).resolve().parents[1] / "kb" / "data"
+LANGS: tuple[Literal["en", "fr"], ...] = ("en", "fr")
+FLAGS = re.IGNORECASE | re.UNICODE
+
+
+def _check_regex(value: str) -> str:
+    """A valid regular expression written in lower case (it also runs on lower-cased text)."""
+    try:
+        re.compile(value, FLAGS)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    if any(c.isupper() and (i == 0 or value[i - 1] != "\\") for i, c in enumerate(value)):
+        raise ValueError(f"write regular expressions in lower case: {value!r}")
+    return value
+
+
+def _top_level_branches(pattern: str) -> list[str]:
+    branches, depth, current, escaped = [], 0, [], False
+    for c in pattern:
+        if escaped:
+            current.append(c)
+            escaped = False
+            continue
+        if c == "\\":
+            escaped = True
+            current.append(c)
+            continue
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        if c == "|" and depth == 0:
+            branches.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    branches.append("".join(current))
+    return branches
+
+
+def literal_guard(pattern: str) -> tuple[str, ...] | None:
+    """Literal prefixes, one per top-level branch, that any match must contain (None if not derivable).
+
+    ``"\\bcirrho\\w+|\\bhepatitis\\s+[bc]\\b"`` gives ``("cirrho", "hepatitis")``: when none occurs in the
+    text, the (slow) regex need not run at all.
+    """
+    guards = []
+    for branch in _top_level_branches(pattern):
+        body = branch[2:] if branch.startswith("\\b") else branch
+        prefix = ""
+        for i, c in enumerate(body):
+            if not (c.isalnum() or c in " -'") or (i + 1 < len(body) and body[i + 1] in "?*{"):
+                break
+            prefix += c
+        if len(prefix) < 3:
+            return None
+        guards.append(prefix)
+    return tuple(guards)
+
+
+@dataclass(frozen=True)
+class GuardedRegex:
+    """A case-sensitive regex for folded text that skips texts lacking all its literal prefixes."""
+
+    regex: re.Pattern[str]
+    guard: tuple[str, ...] | None
+
+    @classmethod
+    def compile(cls, pattern: str) -> GuardedRegex:
+        return cls(re.compile(pattern), literal_guard(pattern))
+
+    def possible(self, text: str) -> bool:
+        return self.guard is None or any(g in text for g in self.guard)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.regex.finditer(text) if self.possible(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.regex.search(text) if self.possible(text) else None
+
+
+def fold(text: str) -> str:
+    """Lower-cased ``text`` with the same length (offsets stay valid).
+
+    Whole-report scans run case-sensitive patterns on this: Python's case-insensitive matching is several
+    times slower. The rare characters whose lower case is longer ("İ") are left as they are.
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetSpec(_Strict):
+    """One family of target words ("calcification", "phlebolith", "lithiase" ...)."""
+
+    id: str
+    regex: str
+    term_class: Literal["calcif", "calcinosis", "phlebolith", "echogenic", "lithiase"]
+    exclude: list[str] = Field(default_factory=list, description="lower-case substrings that disqualify a word")
+    lesion: bool = False
+    mass_noun: bool = False
+    organ: Organ | None = None
+    site: str | None = None
+    require_organ: list[Organ] = Field(default_factory=list)
+    require_context: str | None = None
+    disease_after: str | None = Field(default=None, description="words after the anchor that make it a disease noun")
+
+    _re = field_validator("regex", "require_context", "disease_after")(lambda v: v if v is None else _check_regex(v))
+
+
+class OrganCue(_Strict):
+    regex: str
+    site: str | None = None
+    detail: str | None = None
+    weak: bool = Field(default=False, description="a generic descriptor that any other cue of the sentence overrides")
+
+    _re = field_validator("regex")(_check_regex)
+
+
+class PrefixPattern(_Strict):
+    regex: str
+    pattern: Pattern
+
+    _re = field_validator("regex")(_check_regex)
+
+
+class SectionSpec(_Strict):
+    regex: str
+    section: Section
+    historical: bool = False
+
+    _re = field_validator("regex")(_check_regex)
+
+
+class QualifierTerms(_Strict):
+    """Trigger lists of one EDS-NLP qualifier, by EDS-NLP's own categories."""
+
+    pseudo: list[str] = Field(default_factory=list)
+    preceding: list[str] = Field(default_factory=list)
+    following: list[str] = Field(default_factory=list)
+    termination: list[str] = Field(default_factory=list)
+    verbs_preceding: list[str] = Field(default_factory=list)
+    verbs_following: list[str] = Field(default_factory=list)
+
+
+class HistoryTerms(_Strict):
+    history: list[str] = Field(default_factory=list)
+    termination: list[str] = Field(default_factory=list)
+
+
+class ContextSpec(_Strict):
+    history_cue: str
+    negation_cue: str
+    scope_cue: str
+    cancer: str
+    cancer_sites: dict[str, str]
+    flags: dict[str, str]
+    prior_liver_treatment: dict[str, str]
+    age: str
+    female: str
+    male: str
+
+    @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "female", "male")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _check_regex(value)
+
+    @field_validator("cancer_sites", "flags", "prior_liver_treatment")
+    @classmethod
+    def _regex_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for item in value.values():
+            _check_regex(item)
+        return value
+
+
+class RecommendationSpec(_Strict):
+    trigger: str
+    no_followup: str
+    conditional: str
+    hedged: str
+    modalities: dict[str, str]
+    interval: str
+    interval_words: dict[str, str]
+
+    @field_validator("trigger", "no_followup", "conditional", "hedged", "interval")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _check_regex(value)
+
+
+class Lexicon(_Strict):
+    """Everything the reader needs to know about one language."""
+
+    lang: Literal["en", "fr"]
+    version: str
+    stems: list[str] = Field(min_length=1)
+    targets: list[TargetSpec] = Field(min_length=1)
+    negating_prefix: str
+    negating_word_before: str
+    definite_determiners: str
+    negative_sentence: str
+    episode_sentence: str
+    later_episode: str
+    alternative_before: str
+    prefix_patterns: list[PrefixPattern] = Field(default_factory=list)
+    organs: dict[Organ, list[OrganCue]]
+    joints: dict[str, str]
+    segments: list[str]
+    sections: list[SectionSpec]
+    units: dict[str, float]
+    dimension_separators: str
+    number_words: dict[str, int]
+    count_single: str
+    count_multiple: str
+    lesion_nouns: str
+    patterns: dict[Pattern, str]
+    shadow_positive: str
+    shadow_negative: str
+    dilatation_positive: str
+    dilatation_negative: str
+    mass_positive: str
+    mass_negative: str
+    interval_change: dict[str, str]
+    negation: QualifierTerms
+    hypothesis: QualifierTerms
+    history: HistoryTerms
+    context: ContextSpec
+    recommendation: RecommendationSpec
+    stopwords: list[str] = Field(min_length=5)
+
+    @field_validator(
+        "negating_prefix", "negating_word_before", "definite_determiners", "alternative_before", "negative_sentence",
+        "episode_sentence", "later_episode",
+        "dimension_separators", "count_single", "count_multiple", "lesion_nouns",
+        "shadow_positive", "shadow_negative", "dilatation_positive", "dilatation_negative", "mass_positive",
+        "mass_negative",
+    )
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _check_regex(value)
+
+    @field_validator("segments")
+    @classmethod
+    def _regex_list(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _check_regex(item)
+        return value
+
+    @field_validator("patterns", "joints", "interval_change")
+    @classmethod
+    def _regex_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for item in value.values():
+            _check_regex(item)
+        return value
+
+    @field_validator("stems")
+    @classmethod
+    def _lower_stems(cls, value: list[str]) -> list[str]:
+        return [stem.lower() for stem in value]
+
+
+def load_lexicon_file(path: Path) -> Lexicon:
+    """Read and validate one lexicon file; errors name the file and the offending key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path.name}: cannot read lexicon: {exc}") from exc
+    try:
+        return Lexicon.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path.name}: invalid lexicon at {where}: {first['msg']}") from exc
+
+
+@cache
+def get_lexicon(lang: str) -> Lexicon:
+    """The lexicon of a language, loaded once per process."""
+    if lang not in LANGS:
+        raise InputError(f"unsupported language {lang!r}; expected one of {', '.join(LANGS)}")
+    return load_lexicon_file(LEXICON_DIR / f"lexicon.{lang}.yaml")

@@ -1,0 +1,90 @@
+"""Report sections from their headers ("FINDINGS:", "IMPRESSION:", "Conclusion :", "LIVER:").
+
+Headers are read with a regex on the raw text: a short title at the start of a line (or an all-capitals
+title after a sentence end) followed by a colon. A header either names a section of the lexicon
+(findings, impression, history, other; PMH / antécédents also mark findings as historical) or names an
+organ ("LIVER:"), which later serves as the organ of a finding whose own sentence names none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from calcitrack.models import Section
+from calcitrack.nlp.lexicon import FLAGS, get_lexicon
+from calcitrack.nlp.sites import organ_cues
+
+_HEADER = re.compile(
+    r"(?:^|\n)[ \t]*(?P<a>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&'().,-]{1,48}?)[ \t]*:"
+    r"|(?:[.!?]\s+)(?P<b>[A-ZÀ-Ý][A-ZÀ-Ý0-9 /&'-]{2,40}?)[ \t]*:"
+)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header and the region it governs (up to the next header)."""
+
+    start: int
+    end: int
+    title: str
+    section: Section | None
+    historical: bool
+    organ: bool = False
+    """The header names an organ ("LIVER:"): it keeps the current section and gives its organ."""
+
+
+@cache
+def _section_rules(lang: str) -> list[tuple[re.Pattern[str], Section, bool]]:
+    return [(re.compile(spec.regex, FLAGS), spec.section, spec.historical) for spec in get_lexicon(lang).sections]
+
+
+def classify_header(title: str, lang: str) -> tuple[Section | None, bool]:
+    """The section a header names (None when it names something else, e.g. an organ) and its history flag."""
+    clean = " ".join(title.lower().split())
+    for regex, section, historical in _section_rules(lang):
+        if regex.fullmatch(clean):
+            return section, historical
+    return None, False
+
+
+def find_headers(text: str, lang: str) -> list[Header]:
+    """All headers of ``text`` in order; a header's ``end`` is the start of the next one."""
+    found: list[tuple[int, str]] = []
+    for match in _HEADER.finditer(text):
+        group = "a" if match.group("a") else "b"
+        title = match.group(group)
+        if len(title.split()) > 6:
+            continue
+        found.append((match.start(group), title))
+    headers: list[Header] = []
+    for i, (start, title) in enumerate(found):
+        end = found[i + 1][0] if i + 1 < len(found) else len(text)
+        section, historical = classify_header(title, lang)
+        organ = section is None and bool(organ_cues(title, lang))
+        if section is None and not organ:
+            section = Section.other  # "Medications:", "Physical exam:" ... end the previous section
+        headers.append(Header(start=start, end=end, title=title, section=section, historical=historical, organ=organ))
+    return headers
+
+
+def section_at(headers: list[Header], offset: int) -> tuple[Section, bool]:
+    """The section governing ``offset``: the last section header before it (findings when none)."""
+    section, historical = Section.findings, False
+    for header in headers:
+        if header.start > offset:
+            break
+        if header.section is not None:
+            section, historical = header.section, header.historical
+    return section, historical
+
+
+def header_at(headers: list[Header], offset: int) -> Header | None:
+    """The header whose region contains ``offset`` (any kind), or None."""
+    current = None
+    for header in headers:
+        if header.start > offset:
+            break
+        current = header
+    return current

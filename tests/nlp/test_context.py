@@ -1,0 +1,43 @@
+"""Patient context read from the report; the caller's context wins (service.analyze merges)."""
+
+from __future__ import annotations
+
+from calcitrack.models import PatientContext, Report
+from calcitrack.nlp.context import read_context
+from calcitrack.service import analyze
+
+
+def test_english_history_lines() -> None:
+    text = ("CLINICAL HISTORY: 67-year-old woman with a history of colon cancer, on hemodialysis.\n"
+            "FINDINGS: A 4 mm calcification in the liver.")
+    ctx = read_context(text, "en")
+    assert (ctx.age, ctx.sex, ctx.known_primary_cancer, ctx.ckd_dialysis) == (67, "female", "colorectal", True)
+
+
+def test_english_negated_and_unknown() -> None:
+    ctx = read_context("No history of cancer. No fever. Calcification in the spleen.", "en")
+    assert ctx.known_primary_cancer == "none"
+    assert ctx.fever is False
+    assert ctx.chronic_liver_disease is None  # unknown is not "no"
+
+
+def test_french_context() -> None:
+    text = ("Patiente âgée de 45 ans, antécédent de cancer du sein, retour d'un pays d'endémie hydatique. "
+            "Cirrhose connue. Calcification hépatique de 8 mm.")
+    ctx = read_context(text, "fr")
+    assert ctx.age == 45 and ctx.sex == "female"
+    assert ctx.known_primary_cancer == "breast"
+    assert ctx.endemic_exposure is True
+    assert ctx.chronic_liver_disease is True
+
+
+def test_mucinous_colorectal() -> None:
+    ctx = read_context("History of mucinous adenocarcinoma of the colon. Liver calcifications.", "en")
+    assert ctx.known_primary_cancer == "colorectal_mucinous"
+
+
+def test_caller_context_wins() -> None:
+    report = Report(text="History of breast cancer. A 4 mm calcification in the liver.", lang="en")
+    analysis = analyze(report, context=PatientContext(known_primary_cancer="colorectal"))
+    assert analysis.context.known_primary_cancer == "colorectal"
+    assert analyze(report).context.known_primary_cancer == "breast"
