@@ -1,0 +1,1 @@
+"""Bundled example reports (package data) used by ``calcitrack demo``; all patients are fictitious."""

@@ -1,0 +1,168 @@
+"""Follow-up life cycle: creation from an assessment, status changes, transfer, the reminder ladder.
+
+Why a small state machine: a follow-up is only useful if nobody can silently drop it. Every change
+goes through :func:`change_status` (which checks the transition and writes the audit event), closed
+follow-ups (``done``, ``cancelled``) never reopen, and ``cancelled`` requires a reason.
+
+Reminder ladder (:func:`sweep`): an open follow-up past its due date becomes ``overdue``; once it has
+been overdue for the grace period of its action level (:data:`ESCALATION_GRACE_DAYS`) it is escalated
+to its escalation role (``escalated_at`` set, audit event ``escalated``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calcitrack.assess.durations import duration_days
+from calcitrack.errors import InputError
+from calcitrack.models import Action, Assessment, RecommendationKind
+from calcitrack.registry import audit
+from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp, utcnow
+
+FOLLOW_UP_ACTIONS: tuple[Action, ...] = (Action.surveillance, Action.workup, Action.urgent)
+"""Only these assessment actions create a follow-up."""
+
+DEFAULT_DUE_DAYS: dict[str, int] = {"surveillance": 180, "workup": 30, "urgent": 7}
+"""Due delay when no recommendation of the assessment gives an interval."""
+
+ESCALATION_GRACE_DAYS: dict[str, int] = {"surveillance": 30, "workup": 14, "urgent": 2}
+"""Days overdue before the sweep escalates to the escalation role."""
+
+DEFAULT_ESCALATION_ROLE = "results-management coordinator"
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("notified", "scheduled", "done", "overdue", "cancelled"),
+    "notified": ("scheduled", "done", "overdue", "cancelled"),
+    "scheduled": ("notified", "done", "overdue", "cancelled"),
+    "overdue": ("notified", "scheduled", "done", "cancelled"),
+    "done": (),
+    "cancelled": (),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a follow-up asks for, derived from an assessment's recommendations."""
+
+    what: str
+    interval: str | None
+    duration: str | None
+
+
+def plan_for(assessment: Assessment) -> Plan:
+    """The first actionable recommendation names the follow-up; the first interval sets its due date."""
+    actionable = [r for r in assessment.recommendations if r.kind != RecommendationKind.none]
+    what = "; ".join(r.what for r in actionable) or f"{assessment.action.value} (no recommendation text)"
+    interval = next((r.interval for r in actionable if r.interval), None)
+    duration = next((r.duration for r in actionable if r.duration), None)
+    return Plan(what=what, interval=interval, duration=duration)
+
+
+def due_date(start: dt.date, action: str, interval: str | None) -> dt.date:
+    """Start date plus the interval (lower bound of a range), or the action's default delay."""
+    days = duration_days(interval) if interval else 0
+    if days <= 0:
+        days = DEFAULT_DUE_DAYS.get(action, 30)
+    return start + dt.timedelta(days=days)
+
+
+def get(session: Session, follow_up_id: int) -> FollowUp:
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        raise InputError(f"no follow-up with id {follow_up_id}")
+    return follow_up
+
+
+def change_status(
+    session: Session,
+    follow_up: FollowUp,
+    status: str,
+    *,
+    actor: str,
+    source: str,
+    reason: str | None = None,
+    superseded_by: FollowUp | None = None,
+    on: dt.date | None = None,
+) -> None:
+    """Move a follow-up to ``status``, checking the transition; one audit event per change.
+
+    ``on`` is the clinical date of completion (the date of the report that fulfilled it); today if unset.
+    """
+    if status not in STATUSES:
+        raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    old = follow_up.status
+    if status == old:
+        return
+    if status not in TRANSITIONS[old]:
+        raise InputError(f"follow-up {follow_up.id} is {old}; it cannot become {status}")
+    if status == "cancelled" and not (reason and reason.strip()):
+        raise InputError(f"cancelling follow-up {follow_up.id} requires a reason (--reason)")
+    now = utcnow()
+    follow_up.status = status
+    follow_up.updated_at = now
+    if status in CLOSED_STATUSES:
+        follow_up.closed_at = now
+        follow_up.closed_reason = reason
+        if status == "done":
+            follow_up.completed_on = on or dt.date.today()
+    if superseded_by is not None:
+        follow_up.superseded_by_pk = superseded_by.id
+    audit.log(
+        session,
+        actor=actor,
+        source=source,
+        entity="follow_up",
+        entity_pk=follow_up.id,
+        event_name="superseded" if superseded_by is not None else "status",
+        old=old,
+        new=status,
+        detail=reason,
+    )
+
+
+def transfer(session: Session, follow_up: FollowUp, responsible: str, *, actor: str, source: str) -> None:
+    """Hand a follow-up to another responsible clinician (recorded like a status change)."""
+    if follow_up.status in CLOSED_STATUSES:
+        raise InputError(f"follow-up {follow_up.id} is {follow_up.status}; it cannot be transferred")
+    old = follow_up.responsible
+    if old == responsible:
+        return
+    follow_up.responsible = responsible
+    follow_up.updated_at = utcnow()
+    audit.log(
+        session, actor=actor, source=source, entity="follow_up", entity_pk=follow_up.id,
+        event_name="transfer", old=old, new=responsible,
+    )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    overdue: list[int]
+    escalated: list[int]
+
+
+def sweep(session: Session, as_of: dt.date, *, actor: str, source: str) -> SweepResult:
+    """Reminder ladder as of a date: due -> overdue -> escalated to the follow-up's escalation role."""
+    overdue: list[int] = []
+    escalated: list[int] = []
+    rows = session.scalars(
+        select(FollowUp).where(FollowUp.status.in_(OPEN_STATUSES), FollowUp.due_date < as_of).order_by(FollowUp.id)
+    ).all()
+    for follow_up in rows:
+        if follow_up.status != "overdue":
+            change_status(session, follow_up, "overdue", actor=actor, source=source, reason=f"due {follow_up.due_date}")
+            overdue.append(follow_up.id)
+        grace = ESCALATION_GRACE_DAYS.get(follow_up.action, 14)
+        if follow_up.escalated_at is None and (as_of - follow_up.due_date).days >= grace:
+            follow_up.escalated_at = utcnow()
+            audit.log(
+                session, actor=actor, source=source, entity="follow_up", entity_pk=follow_up.id,
+                event_name="escalated", new=follow_up.escalation_role,
+                detail=f"overdue since {follow_up.due_date}",
+            )
+            escalated.append(follow_up.id)
+    return SweepResult(overdue=overdue, escalated=escalated)

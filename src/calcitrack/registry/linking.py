@@ -1,0 +1,150 @@
+"""Longitudinal linking: which earlier finding is this one, and how did it change?
+
+Why the registry computes change itself: reports often omit the comparison ("6 mm" then "11 mm" with
+no word about growth). The rule (documented in docs/registry.md):
+
+* candidates are the patient's earlier affirmed, current findings that are the latest of their lesion
+  (no later finding links to them), in the same organ;
+* a known site on both sides must be equal; equal sites score 4, an equal pattern 1, close sizes up to 1;
+* when neither side gives a site, the link is made only if the organ holds exactly one candidate and
+  the new report exactly one finding there (otherwise the lesion is ambiguous and stays unlinked);
+* pairs are assigned greedily by score, most recent candidate first on ties, one-to-one.
+
+Size change: growth is an increase of at least :data:`GROWTH_MIN_MM` *and* :data:`GROWTH_MIN_FRACTION`
+of the earlier size (6 -> 11 mm is growth; 10 -> 11 mm is measurement noise); shrinkage symmetric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from calcitrack.models import Finding, IntervalChange
+
+GROWTH_MIN_MM = 2.0
+GROWTH_MIN_FRACTION = 0.20
+SUSPICIOUS_FEATURES: tuple[str, ...] = ("associated_mass", "duct_dilatation")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier finding as linking sees it (decoupled from the ORM so the rule is testable alone)."""
+
+    pk: int
+    organ: str
+    site: str | None
+    size_mm: float | None
+    pattern: str | None
+    associated_mass: bool | None
+    duct_dilatation: bool | None
+    order: int
+
+
+def compute_change(prior_mm: float | None, current_mm: float | None) -> IntervalChange | None:
+    """Interval change from two sizes; ``None`` when either size is unknown."""
+    if prior_mm is None or current_mm is None:
+        return None
+    delta = current_mm - prior_mm
+    if delta >= GROWTH_MIN_MM and delta >= GROWTH_MIN_FRACTION * prior_mm:
+        return IntervalChange.increased
+    if -delta >= GROWTH_MIN_MM and -delta >= GROWTH_MIN_FRACTION * prior_mm:
+        return IntervalChange.decreased
+    return IntervalChange.stable
+
+
+def new_suspicious_features(finding: Finding, prior: Candidate | None) -> list[str]:
+    """Suspicious features present now and not known to be present before."""
+    features = []
+    for name in SUSPICIOUS_FEATURES:
+        if getattr(finding, name) is True and (prior is None or getattr(prior, name) is not True):
+            features.append(name)
+    return features
+
+
+def _score(finding: Finding, candidate: Candidate) -> float | None:
+    if finding.organ.value != candidate.organ:
+        return None
+    if finding.site and candidate.site and finding.site != candidate.site:
+        return None
+    score = 0.0
+    if finding.site and candidate.site:
+        score += 4.0
+    if finding.pattern and candidate.pattern and finding.pattern.value == candidate.pattern:
+        score += 1.0
+    if finding.size_mm is not None and candidate.size_mm is not None:
+        score += 1.0 / (1.0 + abs(finding.size_mm - candidate.size_mm) / 10.0)
+    return score
+
+
+def link(findings: Sequence[Finding], candidates: Sequence[Candidate]) -> dict[str, Candidate]:
+    """Map finding ids of a new report to the earlier finding of the same lesion (see module doc)."""
+    linkable = [f for f in findings if not f.historical]
+    pairs: list[tuple[float, int, str, Candidate]] = []
+    for finding in linkable:
+        for candidate in candidates:
+            score = _score(finding, candidate)
+            if score is None:
+                continue
+            if not (finding.site and candidate.site):
+                same_organ_new = [f for f in linkable if f.organ == finding.organ]
+                same_organ_old = [c for c in candidates if c.organ == candidate.organ]
+                if len(same_organ_new) != 1 or len(same_organ_old) != 1:
+                    continue
+            pairs.append((score, candidate.order, finding.id, candidate))
+    pairs.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    matched: dict[str, Candidate] = {}
+    used: set[int] = set()
+    for _score_value, _order, finding_id, candidate in pairs:
+        if finding_id in matched or candidate.pk in used:
+            continue
+        matched[finding_id] = candidate
+        used.add(candidate.pk)
+    return matched
+
+
+MENTION_SIZE_TOLERANCE_MM = 1.0
+
+
+def group_mentions(findings: Sequence[Finding]) -> list[list[Finding]]:
+    """Group the affirmed, current mentions of one report into lesions.
+
+    A report often names a lesion twice (findings section, then impression). Mentions join a group when
+    the organ is the same, the sites are equal or one is unknown, and the sizes differ by at most
+    :data:`MENTION_SIZE_TOLERANCE_MM` or one is unknown. The first mention of a group with the most
+    detail (site, size, pattern, findings section) represents it: it is the one linked over time.
+    """
+    groups: list[list[Finding]] = []
+    profiles: list[dict[str, object]] = []
+    for finding in findings:
+        if finding.negated or finding.historical:
+            continue
+        for group, profile in zip(groups, profiles, strict=True):
+            if profile["organ"] != finding.organ:
+                continue
+            site, size = profile["site"], profile["size"]
+            if finding.site and site and finding.site != site:
+                continue
+            if (
+                finding.size_mm is not None
+                and isinstance(size, float)
+                and abs(finding.size_mm - size) > MENTION_SIZE_TOLERANCE_MM
+            ):
+                continue
+            group.append(finding)
+            profile["site"] = site or finding.site
+            profile["size"] = size if size is not None else finding.size_mm
+            break
+        else:
+            groups.append([finding])
+            profiles.append({"organ": finding.organ, "site": finding.site, "size": finding.size_mm})
+    return [sorted(group, key=_detail, reverse=True) for group in groups]
+
+
+def _detail(finding: Finding) -> tuple[int, int, int, int]:
+    # sorted() is stable, so among equally detailed mentions the first in the report stays first
+    return (
+        int(finding.site is not None),
+        int(finding.size_mm is not None),
+        int(finding.pattern is not None),
+        int(finding.section.value == "findings"),
+    )

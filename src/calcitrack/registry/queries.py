@@ -1,0 +1,185 @@
+"""Read side of the registry: the worklist, a patient's timeline, programme metrics.
+
+Why plain dicts: these feed the CLI's JSON output directly (a stable, documented shape) and the text
+tables; report text is never part of them (it is patient data and the worklist does not need it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+from calcitrack.errors import InputError
+from calcitrack.registry import tables as t
+
+WORKLIST_FIELDS: tuple[str, ...] = (
+    "follow_up_id", "patient_id", "report_id", "finding_id", "finding_key", "organ", "site", "size_mm",
+    "action", "status", "due_date", "what", "responsible", "escalation_role", "escalated",
+)
+
+
+def _worklist_query(
+    statuses: Sequence[str] | None, due_before: dt.date | None, patient: str | None, limit: int | None
+) -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = (
+        select(
+            t.FollowUp.id, t.Patient.key, t.Report.report_id, t.Finding.id, t.Finding.key, t.Finding.organ,
+            t.Finding.site, t.Finding.size_mm, t.FollowUp.action, t.FollowUp.status, t.FollowUp.due_date,
+            t.FollowUp.what, t.FollowUp.responsible, t.FollowUp.escalation_role, t.FollowUp.escalated_at,
+        )
+        .join(t.Patient, t.FollowUp.patient_pk == t.Patient.id)
+        .join(t.Finding, t.FollowUp.finding_pk == t.Finding.id)
+        .join(t.Report, t.Finding.report_pk == t.Report.id)
+        .where(t.FollowUp.status.in_(list(statuses)) if statuses else text(t.OPEN_PREDICATE))
+        .order_by(t.FollowUp.due_date, t.FollowUp.id)
+    )
+    if due_before is not None:
+        query = query.where(t.FollowUp.due_date < due_before)
+    if patient is not None:
+        query = query.where(t.Patient.key == patient)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
+def worklist(
+    session: Session,
+    *,
+    statuses: Sequence[str] | None = None,
+    due_before: dt.date | None = None,
+    patient: str | None = None,
+    limit: int | None = 500,
+) -> list[dict[str, Any]]:
+    """Follow-ups to act on, earliest due first (open statuses unless ``statuses`` says otherwise)."""
+    for status in statuses or ():
+        if status not in t.STATUSES:
+            raise InputError(f"unknown status {status!r}; expected one of {', '.join(t.STATUSES)}")
+    rows = session.execute(_worklist_query(statuses, due_before, patient, limit)).all()
+    return [
+        dict(
+            zip(
+                WORKLIST_FIELDS,
+                (*row[:10], row[10].isoformat(), row[11], row[12], row[13], row[14] is not None),
+                strict=True,
+            )
+        )
+        for row in rows
+    ]
+
+
+def _events(session: Session, entity: str, pks: list[int]) -> dict[int, list[dict[str, Any]]]:
+    result: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
+    if not pks:
+        return result
+    for event in session.scalars(
+        select(t.AuditEvent)
+        .where(t.AuditEvent.entity == entity, t.AuditEvent.entity_pk.in_(pks))
+        .order_by(t.AuditEvent.id)
+    ):
+        result[event.entity_pk].append(
+            {"at": event.at.isoformat(timespec="seconds"), "actor": event.actor, "source": event.source,
+             "event": event.event, "old": event.old_value, "new": event.new_value, "detail": event.detail}
+        )
+    return result
+
+
+def timeline(session: Session, patient_key: str) -> dict[str, Any]:
+    """Everything the registry knows about one patient, in date order (report text excluded)."""
+    patient = session.scalars(select(t.Patient).where(t.Patient.key == patient_key)).first()
+    if patient is None:
+        raise InputError(f"no patient {patient_key!r} in the registry")
+    reports = session.scalars(
+        select(t.Report).where(t.Report.patient_pk == patient.id).order_by(t.Report.date, t.Report.id)
+    ).all()
+    follow_ups = session.scalars(
+        select(t.FollowUp).where(t.FollowUp.patient_pk == patient.id).order_by(t.FollowUp.id)
+    ).all()
+    events = _events(session, "follow_up", [f.id for f in follow_ups])
+    report_items = []
+    for report in reports:
+        findings = []
+        for finding in report.findings:
+            effective = finding.assessments[-1] if finding.assessments else None
+            findings.append(
+                {
+                    "finding_id": finding.id, "key": finding.key, "organ": finding.organ, "site": finding.site,
+                    "size_mm": finding.size_mm, "pattern": finding.pattern, "negated": finding.negated,
+                    "historical": finding.historical, "reported_change": finding.reported_change,
+                    "computed_change": finding.computed_change, "prior_finding_id": finding.prior_finding_pk,
+                    "action": effective.action if effective else None,
+                    "reassessed": bool(effective and effective.recomputed),
+                }
+            )
+        report_items.append(
+            {
+                "report_id": report.report_id, "version": report.version, "current": report.is_current,
+                "date": report.date.isoformat() if report.date else None, "modality": report.modality,
+                "lang": report.lang, "policy": report.policy, "findings": findings,
+            }
+        )
+    return {
+        "patient_id": patient.key,
+        "reports": report_items,
+        "follow_ups": [
+            {
+                "follow_up_id": f.id, "finding_id": f.finding_pk, "action": f.action, "status": f.status,
+                "what": f.what, "opened_on": f.opened_on.isoformat(), "due_date": f.due_date.isoformat(),
+                "completed_on": f.completed_on.isoformat() if f.completed_on else None,
+                "responsible": f.responsible, "escalation_role": f.escalation_role,
+                "escalated": f.escalated_at is not None, "superseded_by": f.superseded_by_pk,
+                "closed_reason": f.closed_reason, "origin": f.origin, "events": events[f.id],
+            }
+            for f in follow_ups
+        ],
+    }
+
+
+def _summary(rows: Sequence[Any], as_of: dt.date) -> dict[str, Any]:
+    open_rows = [r for r in rows if r.status in t.OPEN_STATUSES]
+    done = [r for r in rows if r.status == "done"]
+    superseded = [r for r in rows if r.status == "cancelled" and r.superseded_by_pk is not None]
+    cancelled = [r for r in rows if r.status == "cancelled" and r.superseded_by_pk is None]
+    # Superseded follow-ups were replaced by an escalated one, not lost: they leave the denominator.
+    denominator = len(rows) - len(superseded)
+    days = [(r.completed_on - r.opened_on).days for r in done if r.completed_on is not None]
+    return {
+        "total": len(rows),
+        "open": len(open_rows),
+        "overdue": sum(1 for r in open_rows if r.status == "overdue" or r.due_date < as_of),
+        "done": len(done),
+        "cancelled": len(cancelled),
+        "superseded": len(superseded),
+        "completion_rate": round(len(done) / denominator, 4) if denominator else None,
+        "median_days_to_completion": statistics.median(days) if days else None,
+    }
+
+
+def metrics(session: Session, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Open, overdue, completion rate and median days to completion, overall and by action level.
+
+    Completion rate = done / (all follow-ups - superseded ones); days to completion run from the date
+    of the report that opened the follow-up to the date it was fulfilled.
+    """
+    as_of = as_of or dt.date.today()
+    columns = (t.FollowUp.action, t.FollowUp.status, t.FollowUp.superseded_by_pk, t.FollowUp.opened_on,
+               t.FollowUp.due_date, t.FollowUp.completed_on)
+    rows = session.execute(select(*columns)).all()
+    by_action = {action: _summary([r for r in rows if r.action == action], as_of)
+                 for action in ("surveillance", "workup", "urgent")}
+    patients = session.scalar(select(func.count()).select_from(t.Patient)) or 0
+    reports = session.scalar(select(func.count()).select_from(t.Report).where(t.Report.is_current.is_(True))) or 0
+    return {"as_of": as_of.isoformat(), "patients": patients, "reports": reports,
+            **_summary(rows, as_of), "by_action": by_action}
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """Rows per table: lets tests and operators check that a rerun changed nothing."""
+    result = {}
+    for table in (t.Patient, t.Report, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent):
+        result[table.__tablename__] = session.scalar(select(func.count()).select_from(table)) or 0
+    return result
