@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from calcitrack.assess.agreement import report_agreement
-from calcitrack.kb.facts import facts_for
+from calcitrack.kb.facts import facts_for, with_derived
 from calcitrack.kb.loader import KnowledgeBase, get_kb
 from calcitrack.kb.schema import AllOf, AnyOf, Clause, Question, Rule, Test
 from calcitrack.models import (
@@ -115,8 +115,8 @@ class _Decision:
     rules: tuple[Rule, ...]
 
 
-def _decide(kb: KnowledgeBase, finding: Finding, context: PatientContext, policy: str) -> _Decision:
-    rules = fired_rules(kb, facts_for(finding, context), policy)
+def _decide(kb: KnowledgeBase, facts: dict[str, Any], policy: str) -> _Decision:
+    rules = fired_rules(kb, facts, policy)
     return _Decision(winning_action(rules), tuple(rules))
 
 
@@ -135,9 +135,10 @@ def assess(
     kb = kb or get_kb()
     context = context or PatientContext()
     policy_id = kb.resolve_policy(policy)
-    decision = _decide(kb, finding, context, policy_id)
+    facts = facts_for(finding, context)
+    decision = _decide(kb, facts, policy_id)
     recommendations = _merge_recommendations(decision, lang)
-    questions = _missing_information(kb, finding, context, policy_id, decision.action)
+    questions = _missing_information(kb, facts, policy_id, decision.action)
     return Assessment(
         finding_id=finding.id,
         action=decision.action,
@@ -225,35 +226,17 @@ def _merge_differential(rules: Sequence[Rule], lang: str) -> list[DifferentialEn
 
 
 def _missing_information(
-    kb: KnowledgeBase, finding: Finding, context: PatientContext, policy: str, action: Action
+    kb: KnowledgeBase, facts: dict[str, Any], policy: str, action: Action
 ) -> list[Question]:
+    """Questions whose hypothetical answer (a probe on a fact still unknown) changes the action."""
     asked: list[Question] = []
     for question in kb.questions:
         for probe in question.probes:
-            hypothetical = _with_fact(finding, context, probe.field, probe.value)
-            if hypothetical is None:
-                continue
-            h_finding, h_context = hypothetical
-            rules = fired_rules(kb, facts_for(h_finding, h_context), policy)
+            if facts.get(probe.field) not in (None, []):
+                continue  # already known: asking again would not be missing information
+            hypothetical = with_derived({**facts, probe.field: probe.value})
+            rules = fired_rules(kb, hypothetical, policy)
             if rules and winning_action(rules) != action:
                 asked.append(question)
                 break
     return asked
-
-
-def _with_fact(
-    finding: Finding, context: PatientContext, field: str, value: Any
-) -> tuple[Finding, PatientContext] | None:
-    """The finding and context with one unknown fact set to ``value``; None if the fact is already known."""
-    scope, name = field.split(".", 1)
-    target: Finding | PatientContext = finding if scope == "finding" else context
-    if name not in type(target).model_fields:
-        return None
-    current = getattr(target, name)
-    if current not in (None, []):
-        return None
-    updated = type(target).model_validate({**target.model_dump(), name: value})
-    if isinstance(updated, Finding):
-        return updated, context
-    assert isinstance(updated, PatientContext)
-    return finding, updated

@@ -65,7 +65,8 @@ def print_assessment(kb: KnowledgeBase, result: Assessment, lang: str, out: Cons
             out.print(f"  ? {question}", markup=False)
     shorts = [kb.sources[s].short for s in result.sources]
     out.print(f"[bold]{kb.text('label.sources', lang)}:[/bold] {escape('; '.join(shorts))}")
-    out.print(f"[dim]{kb.text('label.rules', lang)}: {escape(', '.join(result.rules_fired))} · KB {result.kb_version}[/dim]")
+    rules = escape(", ".join(result.rules_fired))
+    out.print(f"[dim]{kb.text('label.rules', lang)}: {rules} · KB {result.kb_version}[/dim]")
 
 
 def register(app: typer.Typer) -> None:

@@ -120,7 +120,18 @@ def _tri_or(*values: bool | None) -> bool | None:
 
 def facts_for(finding: Finding, context: PatientContext) -> dict[str, Any]:
     """Every fact of :data:`FACT_TYPES` for one finding in one patient context."""
-    count = finding.count
+    facts: dict[str, Any] = {}
+    for name, value in finding.model_dump(mode="json", exclude={"evidence"}).items():
+        facts[f"finding.{name}"] = value
+    for name, value in context.model_dump(mode="json").items():
+        facts[f"context.{name}"] = value
+    return with_derived(facts)
+
+
+def with_derived(facts: dict[str, Any]) -> dict[str, Any]:
+    """Add the derived facts, computed from the stored ones (so a probe can change one stored fact and
+    recompute only these, without rebuilding models - the engine does that for every question)."""
+    count = facts.get("finding.count")
     count_n: int | None
     if isinstance(count, int):
         count_n = count
@@ -128,23 +139,12 @@ def facts_for(finding: Finding, context: PatientContext) -> dict[str, Any]:
         count_n = 1
     else:
         count_n = None
-    multiple: bool | None = None if count is None else (count == "multiple" or (count_n or 0) > 1)
-    cancer = context.known_primary_cancer
+    cancer = facts.get("context.known_primary_cancer")
     known_cancer = None if cancer is None else cancer != "none"
-    child = None if context.age is None else context.age < CHILD_AGE_LIMIT
-
-    facts: dict[str, Any] = {}
-    for name, value in finding.model_dump(mode="json", exclude={"evidence"}).items():
-        facts[f"finding.{name}"] = value
-    for name, value in context.model_dump(mode="json").items():
-        facts[f"context.{name}"] = value
-    facts.update(
-        {
-            "finding.count_n": count_n,
-            "finding.multiple": multiple,
-            "context.known_cancer": known_cancer,
-            "context.child": child,
-            "context.high_risk": _tri_or(known_cancer, context.chronic_liver_disease),
-        }
-    )
+    age = facts.get("context.age")
+    facts["finding.count_n"] = count_n
+    facts["finding.multiple"] = None if count is None else (count == "multiple" or (count_n or 0) > 1)
+    facts["context.known_cancer"] = known_cancer
+    facts["context.child"] = None if age is None else age < CHILD_AGE_LIMIT
+    facts["context.high_risk"] = _tri_or(known_cancer, facts.get("context.chronic_liver_disease"))
     return facts

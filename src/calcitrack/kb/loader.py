@@ -164,9 +164,15 @@ def _cached(directory: Path) -> KnowledgeBase:
     return load_kb(directory)
 
 
+@lru_cache(maxsize=16)
+def _resolved(path: Path) -> Path:
+    return path.resolve()
+
+
 def get_kb(directory: Path | None = None) -> KnowledgeBase:
-    """The KB for this process, loaded once per directory (the engine and NLP call this on every report)."""
-    return _cached((directory or kb_dir()).resolve())
+    """The KB for this process, loaded once per directory (the engine and NLP call this on every report,
+    so even the path resolution is memoised)."""
+    return _cached(_resolved(directory or kb_dir()))
 
 
 def _load_texts(path: Path) -> dict[str, str]:
