@@ -1,0 +1,69 @@
+"""Web UI fixtures: a migrated SQLite registry with the bundled demo reports, one user per role, and a
+TestClient whose ``login(role)`` signs in through the login form like a browser would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from calcitrack.api.app import create_app
+from calcitrack.api.auth_store import ROLES, add_user, create_key
+from calcitrack.api.settings import Settings
+from calcitrack.registry import followups
+from calcitrack.registry.batch import ingest_items, read_items
+from calcitrack.registry.db import make_engine, session_scope, upgrade
+
+EXAMPLES = Path(__file__).parents[2] / "src" / "calcitrack" / "examples" / "reports.jsonl"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    upgrade(eng)
+    ingest_items(eng, read_items(str(EXAMPLES)), actor="test", source="test")
+    with session_scope(eng) as session:
+        followups.sweep(session, dt.date.today(), actor="test", source="test")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def keys(engine: Engine) -> dict[str, str]:
+    created = {}
+    with session_scope(engine) as session:
+        for role in ROLES:
+            add_user(session, role, role, actor="test", source="test")
+            created[role] = create_key(session, role, actor="test", source="test")
+    return created
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", warmup=False))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def login(client: TestClient, keys: dict[str, str]) -> Callable[[str], TestClient]:
+    def do(role: str) -> TestClient:
+        token = csrf_of(client.get("/ui/login").text)
+        response = client.post("/ui/login", data={"username": role, "key": keys[role], "csrf": token,
+                                                  "next": "/ui/analyse"}, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        return client
+
+    return do
