@@ -2,7 +2,9 @@
 # The whole test suite: lint, types, knowledge-base check, then pytest. `.ci/run` calls this.
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-if [ -f scripts/services.sh ]; then source scripts/services.sh; fi
+for setup in scripts/services.sh scripts/browser.sh; do
+  if [ -f "$setup" ]; then source "$setup"; fi
+done
 ruff check src tests benchmarks
 mypy
 calcitrack kb check

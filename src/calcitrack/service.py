@@ -29,7 +29,7 @@ def analyze(
 
     kb = kb or get_kb()
     policy_id = kb.resolve_policy(policy)
-    report = text if isinstance(text, Report) else Report(text=text, lang=lang)  # type: ignore[arg-type]
+    report = text if isinstance(text, Report) else Report.model_validate({"text": text, "lang": lang})
     if lang and report.lang is None:
         report = report.model_copy(update={"lang": lang})
     started = time.perf_counter()

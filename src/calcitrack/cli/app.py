@@ -33,6 +33,11 @@ EXIT_INPUT = 2
 # One module per area; each defines ``register(app)``. Keep this list sorted by area.
 COMMAND_MODULES = (
     "calcitrack.cli.core_cmds",
+    "calcitrack.cli.nlp_cmds",
+    "calcitrack.cli.explain_cmds",
+    "calcitrack.cli.registry_cmds",
+    "calcitrack.cli.api_cmds",
+    "calcitrack.cli.interop_cmds",
 )
 
 
