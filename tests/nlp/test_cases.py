@@ -15,6 +15,7 @@ CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "cases.yam
 
 def test_enough_cases_in_both_languages() -> None:
     assert len(CASES) >= 40
+    assert len([c for c in CASES if c.get("expect_action")]) >= 40  # issue 4: >= 40 cases with actions
     assert {c["lang"] for c in CASES} == {"en", "fr"}
     assert len({c["id"] for c in CASES}) == len(CASES)
 
