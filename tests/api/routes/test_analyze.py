@@ -44,11 +44,10 @@ def test_analyze_of_a_registered_patient_is_audited_on_the_patient(client: TestC
     assert [(e.actor, e.detail.split(":")[0] if e.detail else None) for e in events] == [("coordinator", "analyze")]
 
 
-def test_analyze_fhir_format_is_not_supported_yet(client: TestClient, keys: dict[str, str]) -> None:
+def test_analyze_fhir_format_returns_a_bundle(client: TestClient, keys: dict[str, str]) -> None:
     response = client.post("/api/v1/analyze?format=fhir", json={"text": "x"}, headers=auth(keys["clinician"]))
-    assert response.status_code == 400
-    assert response.json()["type"].endswith("format-not-supported")
-    assert "not supported yet" in response.json()["detail"]
+    assert response.status_code == 200  # the Bundle's content is tested in tests/interop/test_fhir_out.py
+    assert response.json()["resourceType"] == "Bundle"
     other = client.post("/api/v1/analyze?format=xml", json={"text": "x"}, headers=auth(keys["clinician"]))
     assert other.status_code == 422 and other.json()["detail"].startswith("format:")
 

@@ -26,7 +26,7 @@ from calcitrack.service import analyze
 
 router = APIRouter(prefix=API_PREFIX, tags=["analysis"], dependencies=[Depends(require_json)])
 
-SUPPORTED_FORMATS = ("json",)
+SUPPORTED_FORMATS = ("json", "fhir")
 
 
 def _upper_modality(value: object) -> object:
@@ -73,7 +73,7 @@ def analyze_report(
     request: Request,
     principal: Annotated[Principal, Depends(require("analyze"))],
     output: Annotated[
-        Literal["json", "fhir"], Query(alias="format", description="json; fhir is planned, not supported yet")
+        Literal["json", "fhir"], Query(alias="format", description="json, or fhir (a FHIR R4 Bundle)")
     ] = "json",
 ) -> Response:
     if output not in SUPPORTED_FORMATS:
@@ -90,4 +90,8 @@ def analyze_report(
                 session, actor=principal.name, source=audit_source(request),
                 entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
             )
+    if output == "fhir":
+        from calcitrack.interop.fhir_out import analysis_to_bundle
+
+        return Response(analysis_to_bundle(analysis), media_type="application/fhir+json")
     return Response(analysis.model_dump_json(), media_type="application/json")
