@@ -183,3 +183,18 @@ def mini_kb(mini_kb_dir: Path):  # type: ignore[no-untyped-def]
     from calcitrack.kb import load_kb
 
     return load_kb(mini_kb_dir)
+
+
+@pytest.fixture
+def keys(engine):  # type: ignore[no-untyped-def]
+    """One API user and key per role (``keys["clinician"]`` ...; user names are the role names), in the
+    registry of the ``engine`` fixture that the requesting test's folder defines (api, interop, web)."""
+    from calcitrack.api.auth_store import ROLES, add_user, create_key
+    from calcitrack.registry.db import session_scope
+
+    created: dict[str, str] = {}
+    with session_scope(engine) as session:
+        for role in ROLES:
+            add_user(session, role, role, actor="test", source="test")
+            created[role] = create_key(session, role, actor="test", source="test")
+    return created

@@ -17,9 +17,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import ROLES, add_user, create_key
 from calcitrack.api.settings import Settings
-from calcitrack.registry.db import make_engine, resolve_url, session_scope, upgrade
+from calcitrack.registry.db import make_engine, resolve_url, upgrade
 
 
 def _own_database(url: str) -> str:
@@ -65,16 +64,6 @@ def engine(db_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
 
-
-@pytest.fixture
-def keys(engine: Engine) -> dict[str, str]:
-    """One user and key per role: ``keys["clinician"]`` etc. (user names are the role names)."""
-    created = {}
-    with session_scope(engine) as session:
-        for role in ROLES:
-            add_user(session, role, role, actor="test", source="test")
-            created[role] = create_key(session, role, actor="test", source="test")
-    return created
 
 
 @pytest.fixture

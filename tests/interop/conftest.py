@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import ROLES, add_user, create_key
 from calcitrack.api.settings import Settings
-from calcitrack.registry.db import make_engine, session_scope, upgrade
+from calcitrack.registry.db import make_engine, upgrade
 
 
 @pytest.fixture
@@ -31,15 +30,6 @@ def engine(db_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
 
-
-@pytest.fixture
-def keys(engine: Engine) -> dict[str, str]:
-    created = {}
-    with session_scope(engine) as session:
-        for role in ROLES:
-            add_user(session, role, role, actor="test", source="test")
-            created[role] = create_key(session, role, actor="test", source="test")
-    return created
 
 
 @pytest.fixture

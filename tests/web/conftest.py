@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import ROLES, add_user, create_key
 from calcitrack.api.settings import Settings
 from calcitrack.registry import followups
 from calcitrack.registry.batch import ingest_items, read_items
@@ -39,15 +38,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     yield eng
     eng.dispose()
 
-
-@pytest.fixture
-def keys(engine: Engine) -> dict[str, str]:
-    created = {}
-    with session_scope(engine) as session:
-        for role in ROLES:
-            add_user(session, role, role, actor="test", source="test")
-            created[role] = create_key(session, role, actor="test", source="test")
-    return created
 
 
 @pytest.fixture
