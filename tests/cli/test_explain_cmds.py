@@ -72,7 +72,7 @@ def test_explain_json(analysis_file: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "file not found"), ("{not json", "invalid JSON"), ('{"findings": 3}', "not an Analysis JSON")],
+    [(None, "file not found"), ("{not json", "invalid JSON"), ('{"findings": 3}', "invalid Analysis JSON")],
 )
 def test_explain_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "input.json"

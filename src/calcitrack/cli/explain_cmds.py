@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
+from calcitrack.cli.inputs import parse_json_model
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis
 
@@ -65,16 +65,7 @@ def load_analysis(path: Path) -> Analysis:
     """
     text = read_input(path)
     if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        try:
-            return Analysis.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "analysis"
-            raise InputError(f"{path}: not an Analysis JSON: {field}: {first['msg']}") from exc
+        return parse_json_model(text, Analysis, str(path))
     if not text.strip():
         raise InputError(f"{path}: empty report")
     from calcitrack.service import analyze  # imports the NLP layer only when a report must be read

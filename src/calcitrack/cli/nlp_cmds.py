@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from calcitrack.cli.inputs import parse_json_model
 from calcitrack.errors import InputError
 from calcitrack.kb.loader import KBError
 from calcitrack.models import Analysis, PatientContext, Report
@@ -95,16 +96,7 @@ def parse_context(value: str | None) -> PatientContext | None:
             raw = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{source}: cannot read context file: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    try:
-        return PatientContext.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "context"
-        raise InputError(f"{source}: invalid value for {field}: {first['msg']}") from exc
+    return parse_json_model(raw, PatientContext, source)
 
 
 def marked_text(analysis: Analysis) -> str:
