@@ -219,3 +219,14 @@ def test_refused_write_is_one_line_error(engine: Engine) -> None:
     with pytest.raises(StorageError, match="refused") as info, session_scope(engine) as session:
         session.add_all([t.Patient(key="same"), t.Patient(key="same")])
     assert "\n" not in str(info.value)
+
+
+def test_terse_restatement_does_not_override_the_detailed_mention(engine: Engine, mini_kb: KnowledgeBase) -> None:
+    # "4 mm calcification in segment VI ... Impression: calcification": the impression lacks the size, so
+    # only the KB's fallback rule (workup) applies to it; the lesion's decision is the detailed mention's
+    mentions = [liver(4, fid="f1"), liver(None, fid="f2", site=None, section="impression")]
+    analysis = make_analysis(mini_kb, "terse", "P11", "2025-01-01", mentions, policy="standard")
+    assert [a.action.value for a in analysis.assessments] == ["no_followup", "workup"]
+    result = _store(engine, analysis, mini_kb)
+    assert result.follow_ups_created == []
+    assert _open(engine) == []

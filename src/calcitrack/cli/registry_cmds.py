@@ -73,9 +73,11 @@ def print_worklist(rows: list[dict[str, Any]], title: str = "Follow-up worklist"
             f"[{styles.get(row['action'], '')}]{row['action']}[/]", status, row["due_date"], _short(row["what"]),
             row["responsible"] or "—",
         )
-    console.print(table)
+    # a pipe or a CI log is not 80 columns wide: give the table room instead of folding every cell
+    out = console if console.is_terminal else Console(width=160, highlight=False)
+    out.print(table)
     if not rows:
-        console.print("[dim]no follow-up matches[/dim]")
+        out.print("[dim]no follow-up matches[/dim]")
 
 
 def _summary_line(summary: IngestSummary) -> str:

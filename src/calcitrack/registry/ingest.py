@@ -302,8 +302,18 @@ def _store_findings(ctx: _Context, earlier: list[t.Finding]) -> None:
                 effective.append(result)
         if prior is not None:
             lead.prior_finding_pk = prior.pk
-        best = max(effective, key=lambda a: ACTION_RANK[a.action], default=None)
-        _plan_follow_ups(ctx, group, lead, prior, best, chains.get(group[0].id, []))
+        _plan_follow_ups(ctx, group, lead, prior, _group_action(ctx, effective), chains.get(group[0].id, []))
+
+
+def _group_action(ctx: _Context, effective: list[Assessment]) -> Assessment | None:
+    """The assessment that decides for a lesion mentioned several times: the highest action among the
+    mentions a specific rule decided. A terse restatement ("Impression: calcified splenic granulomas")
+    lacks the size and pattern of the findings sentence and so only reaches the KB's fallback rule; it
+    must not override the decision on the detailed mention of the same lesion."""
+    kb = ctx.kb or get_kb()
+    fallback_ids = {rule.id for rule in kb.rules if rule.fallback}
+    decided = [a for a in effective if not set(a.rules_fired) <= fallback_ids]
+    return max(decided or effective, key=lambda a: ACTION_RANK[a.action], default=None)
 
 
 def _value(change: IntervalChange | None) -> str | None:
