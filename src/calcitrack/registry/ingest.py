@@ -15,10 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, load_only
 
 from calcitrack.assess.durations import duration_days
@@ -137,12 +136,6 @@ def record(
                 " use --amend to record a new version"
             )
         version = existing.version + 1
-    if session.get_bind().dialect.name == "postgresql" and os.environ.get("CALCITRACK_PG_ASYNC_COMMIT") == "1":
-        # Opt-in for bulk archive loads only: atomicity is untouched (a report is stored whole or not at
-        # all) but the wait for the WAL flush is skipped, so a server crash may lose the last fraction of
-        # a second of acknowledged ingests (an idempotent rerun of the same file restores them). Off by
-        # default, because an acknowledged write must survive a crash.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     patient, new_patient = _patient(session, source_report.patient_id)
     report = t.Report(
         report_id=source_report.id, version=version, is_current=True, patient=patient,
