@@ -6,6 +6,9 @@ independently of the clinical content; the real KB is tested through its golden 
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +201,47 @@ def keys(engine):  # type: ignore[no-untyped-def]
             add_user(session, role, role, actor="test", source="test")
             created[role] = create_key(session, role, actor="test", source="test")
     return created
+
+
+@pytest.fixture(scope="session")
+def private_postgres_url() -> Iterator[str | None]:
+    """A database of this test session's own on the test server, dropped at the end of the session.
+
+    Why: several suites (and developers) may share ``CALCITRACK_TEST_POSTGRES_URL`` at the same time;
+    resetting a shared database would wipe their data mid-test and theirs ours.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("CALCITRACK_TEST_POSTGRES_URL")
+    if not url:
+        yield None
+        return
+    parsed = make_url(url)
+    name = f"{parsed.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_postgres_url(private_url: str | None) -> str:
+    """The private PostgreSQL database with an empty schema; skipped locally without a server, but a
+    failure in CI (``CI=true``), so that CI can never pass by silently skipping the PostgreSQL half."""
+    from sqlalchemy import create_engine, text
+
+    if not private_url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CALCITRACK_TEST_POSTGRES_URL is not set in CI: source scripts/services.sh")
+        pytest.skip("CALCITRACK_TEST_POSTGRES_URL not set (run scripts/services.sh)")
+    engine = create_engine(private_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return private_url

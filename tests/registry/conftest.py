@@ -8,14 +8,12 @@ pass by silently skipping half of the suite.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
+from tests.conftest import empty_postgres_url
 
 from calcitrack.assess import assess
 from calcitrack.kb import KnowledgeBase
@@ -23,50 +21,12 @@ from calcitrack.models import Analysis, Finding, Modality, PatientContext, Repor
 from calcitrack.registry.db import make_engine, upgrade
 
 
-@pytest.fixture(scope="session")
-def private_postgres_url() -> Iterator[str | None]:
-    """A database of our own on the test server, dropped at the end of the session.
-
-    Why: several suites (and developers) may share ``CALCITRACK_TEST_POSTGRES_URL`` at the same time;
-    resetting a shared database would wipe their data mid-test and theirs ours.
-    """
-    url = os.environ.get("CALCITRACK_TEST_POSTGRES_URL")
-    if not url:
-        yield None
-        return
-    parsed = make_url(url)
-    name = f"{parsed.database}_reg_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, private_postgres_url: str | None) -> str:
     """An empty database URL (not yet migrated)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.db'}"
-    url = private_postgres_url
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CALCITRACK_TEST_POSTGRES_URL is not set in CI: source scripts/services.sh")
-        pytest.skip("CALCITRACK_TEST_POSTGRES_URL not set (run scripts/services.sh)")
-    _reset_postgres(url)
-    return url
+    return empty_postgres_url(private_postgres_url)
 
 
 @pytest.fixture

@@ -8,37 +8,18 @@ only its prefix and a salted hash are stored.
 
 from __future__ import annotations
 
-import json
 import os
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import or_, select
 
 from calcitrack.api import auth_store
+from calcitrack.cli.options import DatabaseOption, Fmt, console, err_console, print_json
 from calcitrack.errors import InputError
 from calcitrack.registry import audit
 from calcitrack.registry.db import ENV_URL, connect, resolve_url, session_scope
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="database URL (default: CALCITRACK_DATABASE_URL, else the user's SQLite file)"),
-]
-
-
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def patient_audit(session: Any, patient_key: str) -> list[dict[str, Any]]:
@@ -127,7 +108,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(connect(database)) as session:
             rows = auth_store.list_users(session)
         if fmt is Fmt.json:
-            _print_json(rows)
+            print_json(rows)
             return
         table = Table(title="API users")
         for column in ("name", "role", "state", "keys", "created"):
@@ -174,7 +155,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(connect(database)) as session:
             rows = patient_audit(session, patient)
         if fmt is Fmt.json:
-            _print_json(rows)
+            print_json(rows)
             return
         table = Table(title="Audit trail")
         for column in ("at (UTC)", "actor", "source", "entity", "event", "change", "detail"):

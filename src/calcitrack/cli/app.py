@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
+from calcitrack.cli.options import err_console
 from calcitrack.errors import CalcitrackError
 from calcitrack.kb.loader import KBError
 
@@ -25,7 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INPUT = 2
 """Exit code for bad input or an invalid knowledge base (1 is left for 'ran, but found a problem')."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,21 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from calcitrack.assess.engine import assess
+from calcitrack.cli.options import Fmt, Lang, console
 from calcitrack.kb import KnowledgeBase, get_kb, load_kb
 from calcitrack.kb.check import check_kb
 from calcitrack.models import SCHEMA_VERSION, Assessment, Finding, PatientContext, json_schemas
-
-console = Console(highlight=False, soft_wrap=True)
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class Lang(StrEnum):
-    en = "en"
-    fr = "fr"
 
 
 def _count(value: str | None) -> int | str | None:
@@ -98,7 +86,7 @@ def register(app: typer.Typer) -> None:
         ckd: Annotated[bool | None, typer.Option("--ckd/--no-ckd", help="chronic kidney disease / dialysis")] = None,
         policy: Annotated[str | None, typer.Option(help="standard or seed (default: CALCITRACK_POLICY)")] = None,
         lang: Annotated[Lang, typer.Option(help="language of the output")] = Lang.en,
-        fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+        fmt: Annotated[Fmt, typer.Option("--format", help="text or json")] = Fmt.text,
     ) -> None:
         """Assess one finding described by flags, in a patient context."""
         finding = Finding.model_validate(
@@ -128,7 +116,7 @@ def register(app: typer.Typer) -> None:
         )
         kb = get_kb()
         result = assess(finding, context, policy=policy, lang=lang.value, kb=kb)
-        if fmt == OutputFormat.json:
+        if fmt == Fmt.json:
             payload = {
                 "schema_version": SCHEMA_VERSION,
                 **result.model_dump(mode="json"),
@@ -198,11 +186,11 @@ def register(app: typer.Typer) -> None:
     @kb_app.command("rules")
     def kb_rules_cmd(
         lang: Annotated[Lang, typer.Option()] = Lang.en,
-        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.text,
     ) -> None:
         """List the decision table: id, title, action, policies, sources."""
         kb = get_kb()
-        if fmt == OutputFormat.json:
+        if fmt == Fmt.json:
             print(json.dumps([rule.model_dump(mode="json") for rule in kb.rules], indent=2, ensure_ascii=False))
             return
         table = Table(title=f"Rules (KB {kb.kb_version})")

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from calcitrack.cli.inputs import parse_json_model
+from calcitrack.cli.options import Lang
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis
 
@@ -37,11 +38,6 @@ class ExplainFormat(StrEnum):
 class AskFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-class Lang(StrEnum):
-    en = "en"
-    fr = "fr"
 
 
 def read_input(path: Path) -> str:

@@ -13,17 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from calcitrack.cli.options import DatabaseOption, err_console
 from calcitrack.errors import InputError
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="database URL (default: CALCITRACK_DATABASE_URL, else the user's SQLite file)"),
-]
 MAX_FILE_BYTES = 50_000_000
 
 

@@ -19,12 +19,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from calcitrack.cli.inputs import parse_json_model
+from calcitrack.cli.options import Lang, console, err_console
 from calcitrack.errors import InputError
 from calcitrack.kb.loader import KBError
 from calcitrack.models import Analysis, PatientContext, Report
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_BYTES = 20_000_000
 
@@ -33,11 +31,6 @@ class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     fhir = "fhir"
-
-
-class Lang(StrEnum):
-    en = "en"
-    fr = "fr"
 
 
 _kb_warned = False

@@ -8,8 +8,6 @@ registry functions stay usable from Python. Every command takes ``--database URL
 from __future__ import annotations
 
 import datetime as dt
-import json
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from calcitrack.cli.options import DatabaseOption, Fmt, console, err_console, print_json
 from calcitrack.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,18 +25,7 @@ if TYPE_CHECKING:
 # The registry (SQLAlchemy, Alembic) is imported inside the commands: importing it costs seconds that
 # every other calcitrack command would pay at start-up otherwise.
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="database URL (default: CALCITRACK_DATABASE_URL, else the user's SQLite file)"),
-]
-
-
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -47,10 +35,6 @@ def _date(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise InputError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -138,7 +122,7 @@ def register(app: typer.Typer) -> None:
             on_error=lambda message: err_console.print(f"error: {message}", markup=False),
         )
         if fmt is Fmt.json:
-            _print_json(
+            print_json(
                 {"stored": summary.stored, "amended": summary.amended, "unchanged": summary.unchanged,
                  "follow_ups_created": summary.follow_ups_created, "errors": summary.errors,
                  "reports": [r.__dict__ for r in summary.results]}
@@ -167,7 +151,7 @@ def register(app: typer.Typer) -> None:
                 session, statuses=status, due_before=_date(due_before, "--due-before"), patient=patient, limit=limit
             )
         if fmt is Fmt.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             print_worklist(rows)
 
@@ -185,7 +169,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(engine) as session:
             story = queries.timeline(session, patient)
         if fmt is Fmt.json:
-            _print_json(story)
+            print_json(story)
             return
         console.print(f"[bold]Patient {story['patient_id']}[/bold]", markup=True)
         for report in story["reports"]:
@@ -231,7 +215,7 @@ def register(app: typer.Typer) -> None:
             with session_scope(engine) as session:
                 result = followups.sweep(session, day, actor=actor, source=audit.source_of("cli:follow-up sweep"))
             if fmt is Fmt.json:
-                _print_json({"as_of": day.isoformat(), "overdue": result.overdue, "escalated": result.escalated})
+                print_json({"as_of": day.isoformat(), "overdue": result.overdue, "escalated": result.escalated})
             else:
                 console.print(f"as of {day}: {len(result.overdue)} newly overdue, {len(result.escalated)} escalated",
                               markup=False)
@@ -249,7 +233,7 @@ def register(app: typer.Typer) -> None:
                 followups.change_status(session, row, set_status, actor=actor, source=source, reason=reason)
             state = {"follow_up_id": row.id, "status": row.status, "responsible": row.responsible}
         if fmt is Fmt.json:
-            _print_json(state)
+            print_json(state)
         else:
             console.print(f"follow-up {state['follow_up_id']}: {state['status']}"
                           f" (responsible: {state['responsible'] or '—'})", markup=False)
@@ -268,7 +252,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(engine) as session:
             data = queries.metrics(session, _date(as_of, "--as-of"))
         if fmt is Fmt.json:
-            _print_json(data)
+            print_json(data)
             return
         table = Table(title=f"Follow-up metrics as of {data['as_of']}")
         for column in ("level", "total", "open", "overdue", "done", "cancelled", "superseded", "completion",
@@ -308,7 +292,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(engine) as session:
             rows = queries.worklist(session)
         if fmt is Fmt.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             console.print(f"Registry: {safe_url(resolve_url(database))}", markup=False)
             console.print(_summary_line(summary), markup=False)
