@@ -181,12 +181,11 @@ def clinician_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
                 items=[Item(text=texts.render("sentence.none", lang), origin="text:sentence.none")],
             )
         ]
-    cited = [s for section in sections for item in section.items for s in item.sources]
     return Document(
         audience="clinician",
         lang=lang,
         title=texts.render("summary.title", lang),
         sections=sections,
         sources_heading=texts.render("label.sources", lang),
-        sources=source_refs(texts.kb, cited),
+        sources=source_refs(texts.kb, sections),
     )

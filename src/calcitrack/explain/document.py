@@ -65,8 +65,10 @@ class Document(BaseModel):
         return [item for section in self.sections for item in section.items]
 
 
-def source_refs(kb: KnowledgeBase, ids: list[str]) -> list[SourceRef]:
-    """The cited sources in first-cited order; ids missing from the KB are shown bare, never dropped."""
+def source_refs(kb: KnowledgeBase, sections: list[Section]) -> list[SourceRef]:
+    """The sources the sections' items cite, in first-cited order; ids missing from the KB are shown bare,
+    never dropped."""
+    ids = [source_id for section in sections for item in section.items for source_id in item.sources]
     refs: list[SourceRef] = []
     for source_id in dict.fromkeys(ids):
         source = kb.sources.get(source_id)

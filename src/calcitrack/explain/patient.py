@@ -122,13 +122,12 @@ def patient_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
     if next_steps:
         sections.append(Section(key="next", heading=texts.render("letter.heading.next", lang), items=next_steps))
     sections.append(Section(key="ask", heading=texts.render("letter.heading.ask", lang), items=ask))
-    cited = [s for section in sections for item in section.items for s in item.sources]
     return Document(
         audience="patient",
         lang=lang,
         title=texts.render("letter.title", lang),
         sections=sections,
         sources_heading=texts.render("letter.heading.sources", lang),
-        sources=source_refs(texts.kb, cited),
+        sources=source_refs(texts.kb, sections),
         cite_inline=False,
     )

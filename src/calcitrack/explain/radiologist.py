@@ -62,20 +62,21 @@ def radiologist_document(texts: Texts, analysis: Analysis, lang: str) -> Documen
     items = [sentence(texts, analysis, f, a, lang) for f, a in assessed_pairs(analysis, texts.kb, lang)]
     if not items:
         items = [Item(text=texts.render("sentence.none", lang), origin="text:sentence.none")]
+    sections = [
+        Section(
+            key="impression",
+            heading=texts.render("sentence.heading", lang),
+            items=items,
+            style="bullets" if len(items) > 1 else "paragraph",
+        )
+    ]
     return Document(
         audience="radiologist",
         lang=lang,
         title=texts.render("sentence.title", lang),
-        sections=[
-            Section(
-                key="impression",
-                heading=texts.render("sentence.heading", lang),
-                items=items,
-                style="bullets" if len(items) > 1 else "paragraph",
-            )
-        ],
+        sections=sections,
         sources_heading=texts.render("label.sources", lang),
-        sources=source_refs(texts.kb, [s for item in items for s in item.sources]),
+        sources=source_refs(texts.kb, sections),
         cite_inline=False,
     )
 
