@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.reliability import Recorder
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -245,3 +247,22 @@ def empty_postgres_url(private_url: str | None) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return private_url
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item, so that fixtures can see whether the test passed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Rows for ``docs/reliability.md`` (see :mod:`tests.reliability`); written with the test's outcome."""
+    recorder = Recorder()
+    yield recorder
+    report = getattr(request.node, "rep_call", None)
+    passed = bool(report and report.passed)
+    failure = None if passed or report is None else str(report.longrepr).strip().splitlines()[-1]
+    recorder.flush(request.node.nodeid, passed, failure)
