@@ -264,5 +264,8 @@ def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     yield recorder
     report = getattr(request.node, "rep_call", None)
     passed = bool(report and report.passed)
-    failure = None if passed or report is None else str(report.longrepr).strip().splitlines()[-1]
+    failure = None
+    if report is not None and not passed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        failure = (crash.message if crash else str(report.longrepr)).strip().splitlines()[0]
     recorder.flush(request.node.nodeid, passed, failure)
