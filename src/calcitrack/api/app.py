@@ -14,8 +14,10 @@ from fastapi import FastAPI
 
 from calcitrack import __version__
 from calcitrack.api import problems
+from calcitrack.api.headers import SecurityHeadersMiddleware
 from calcitrack.api.limits import BodySizeLimitMiddleware
 from calcitrack.api.logging import AccessLogMiddleware, safe_exception_fields
+from calcitrack.api.ratelimit import FailedAuthLimiter
 from calcitrack.api.routes import analyze, ask, follow_ups, health, ingest, kb, patients, worklist
 from calcitrack.api.settings import Settings
 from calcitrack.interop import cdshooks
@@ -70,10 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.auth_limiter = FailedAuthLimiter(
+        settings.auth_max_failures, settings.auth_window_seconds, settings.auth_lockout_seconds
+    )
     problems.install(app)
     # Last added = outermost: the access log sees (and ids) every request, 413s included.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
+    # Outermost: every response gets the security headers, the access log's own last-resort 500 included.
+    app.add_middleware(SecurityHeadersMiddleware)
 
     # Routers carry their full prefix themselves, so the access log's route template is the full path.
     app.include_router(health.router)

@@ -14,8 +14,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from calcitrack.api.auth_store import ROLES, Principal, authenticate
+from calcitrack.api.auth_store import ROLES, Principal, authenticate, split_key
 from calcitrack.api.problems import ApiProblem
+from calcitrack.api.ratelimit import FailedAuthLimiter, Lockout
+from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -39,18 +41,57 @@ def _unauthenticated() -> ApiProblem:
     return ApiProblem(401, UNAUTHENTICATED, headers={"WWW-Authenticate": 'Bearer realm="calcitrack"'})
 
 
+LOCKED_OUT = "too many failed authentications from this client or for this key; retry after {seconds} s"
+
+
+def _limiter(request: Request) -> FailedAuthLimiter | None:
+    limiter = getattr(request.app.state, "auth_limiter", None)
+    return limiter if isinstance(limiter, FailedAuthLimiter) else None
+
+
+def locked_out(lockout: Lockout) -> ApiProblem:
+    """The 429 problem of a locked client address or key prefix (never says which key or why it failed)."""
+    return ApiProblem(429, LOCKED_OUT.format(seconds=lockout.retry_after),
+                      headers={"Retry-After": str(lockout.retry_after)}, extra={"retry_after": lockout.retry_after})
+
+
+def check_lockout(request: Request, key: str) -> None:
+    """429 when the caller's address or the key's prefix is locked out (call before checking the key)."""
+    limiter = _limiter(request)
+    if limiter is not None and (lockout := limiter.check(client_address(request), split_key(key))):
+        raise locked_out(lockout)
+
+
+def record_failure(request: Request, key: str, *, channel: str) -> None:
+    """Count a failed authentication; the failure that starts a lockout is audited (one event per lockout)."""
+    limiter = _limiter(request)
+    if limiter is None:
+        return
+    client, prefix = client_address(request), split_key(key)
+    for subject in limiter.failure(client, prefix):
+        what = f"client {client}" if subject == "client" else f"key prefix {prefix}"
+        with session_scope(request.app.state.engine) as session:
+            audit.log(session, actor="anonymous", source=f"{channel}@{client}", entity="api_user", entity_pk=0,
+                      event_name="auth_lockout",
+                      detail=f"{what} locked for {limiter.lockout:g} s after {limiter.max_failures} failed "
+                             f"authentications within {limiter.window:g} s")
+
+
 def current_principal(
     request: Request,
     api_key: Annotated[str | None, Depends(_api_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The authenticated caller, or 401."""
+    """The authenticated caller, or 401 (429 after too many failed attempts, see :mod:`.ratelimit`)."""
     key = api_key or (bearer.credentials if bearer else None)
     if not key:
         raise _unauthenticated()
+    key = key.strip()
+    check_lockout(request, key)
     with session_scope(request.app.state.engine) as session:
-        principal = authenticate(session, key.strip())
+        principal = authenticate(session, key)
     if principal is None:
+        record_failure(request, key, channel="api")
         raise _unauthenticated()
     request.state.principal = principal
     return principal

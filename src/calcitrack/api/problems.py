@@ -27,6 +27,8 @@ TYPE_PREFIX = "urn:calcitrack:problem:"
 
 log = logging.getLogger("calcitrack.api")
 
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
 _SLUGS: dict[int, str] = {
     400: "bad-request",
     401: "unauthenticated",
@@ -37,6 +39,7 @@ _SLUGS: dict[int, str] = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "too-many-failed-authentications",
     500: "internal-error",
     503: "not-ready",
 }
@@ -123,6 +126,14 @@ def describe_errors(errors: list[Any]) -> list[dict[str, str]]:
     """Pydantic/FastAPI errors as ``{"field", "message"}``; messages never include the rejected value."""
     described = []
     for error in errors:
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field name would be ("[21]: JSON decode error").
+            loc = list(error.get("loc", ()))
+            where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            reason = str((error.get("ctx") or {}).get("error", "")).strip()
+            message = f"not valid JSON{where}" + (f" ({reason})" if reason else "")
+            described.append({"field": "body", "message": message})
+            continue
         message = str(error.get("msg", "invalid value"))
         message = message[:1].lower() + message[1:]
         described.append({"field": _field(error.get("loc", ())), "message": message})
@@ -137,6 +148,10 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such resource"
+    if exc.status_code == 400 and detail == FASTAPI_BODY_ERROR:
+        # FastAPI's words for a body it could not decode (e.g. UTF-16 or Latin-1 bytes): say what to send.
+        detail = "body: not valid UTF-8 JSON text; send the JSON document encoded as UTF-8"
+        slug = slug or "body-not-utf8-json"
     return problem_response(exc.status_code, detail, slug=slug, headers=headers, extra=extra)
 
 
@@ -169,6 +184,53 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "internal error; quote the instance id to the operator")
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; extension members (errors, checks, retry_after) may follow.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "urn:calcitrack:problem:<slug>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "minLength": 1, "description": "What is wrong, naming the field"},
+        "instance": {"type": ["string", "null"], "description": "urn:uuid:<request id> (X-Request-ID)"},
+        "errors": {
+            "type": "array",
+            "description": "validation-error: {field, message} per error; ingest-refused: one message per item",
+            "items": {"anyOf": [
+                {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+                {"type": "string"},
+            ]},
+        },
+    },
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the API really returns on errors.
+
+    Why: FastAPI documents 422 as ``application/json`` with its own ``HTTPValidationError`` shape, but every
+    error here is an ``application/problem+json`` problem document. A client generator (or a schema-driven
+    fuzzer checking conformance) must see the real shape: every 4xx/5xx response of every operation, and a
+    ``default`` response, point to the ``Problem`` schema.
+    """
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, response in responses.items():
+                if code[:1] in ("4", "5"):
+                    response["content"] = dict(problem)
+            responses.setdefault("default", {"description": "Error: an RFC 9457 problem document",
+                                             "content": dict(problem)})
+    return schema
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers; the 500 handler also covers exceptions escaping every other handler."""
     app.add_exception_handler(StarletteHTTPException, _http_exception)
@@ -177,3 +239,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(CalcitrackError, _calcitrack_error)
     app.add_exception_handler(Exception, _unexpected)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

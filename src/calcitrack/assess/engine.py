@@ -94,13 +94,65 @@ def _clause_holds(clause: Clause, actual: Any) -> bool:
     return bool(actual >= expected)  # "ge": the schema admits no other operator
 
 
+def _fields(test: Test) -> frozenset[str]:
+    """The facts a condition reads (so a probe that leaves them alone cannot change the rule)."""
+    if isinstance(test, AnyOf):
+        return frozenset().union(*(_fields(inner) for inner in test.any))
+    if isinstance(test, AllOf):
+        return frozenset().union(*(_fields(inner) for inner in test.all))
+    return frozenset({test.field})
+
+
+@dataclass(frozen=True)
+class _RuleSet:
+    """The rules of one policy, each with the facts it reads; built once per knowledge base and policy.
+
+    Why: the missing-information probes re-run the rules some thirty times per finding, and most probes
+    change one or two facts; knowing which rules read which facts lets a probe re-check only those.
+    """
+
+    rules: tuple[Rule, ...]
+    readers: dict[str, tuple[int, ...]]  # for each fact, the positions of the rules that read it
+
+    def check(self, facts: dict[str, Any]) -> list[bool]:
+        return [all(holds(t, facts) for t in rule.when) for rule in self.rules]
+
+    def recheck(self, base: list[bool], facts: dict[str, Any], changed: Iterable[str]) -> list[bool]:
+        """Like :meth:`check`, reusing ``base`` for every rule that reads none of the ``changed`` facts."""
+        held = list(base)
+        for index in {i for name in changed for i in self.readers.get(name, ())}:
+            held[index] = all(holds(t, facts) for t in self.rules[index].when)
+        return held
+
+    def fired(self, held: list[bool]) -> list[Rule]:
+        """Non-fallback rules that hold, in KB order; the fallback ones only when none did."""
+        fired = [rule for rule, ok in zip(self.rules, held, strict=True) if ok and not rule.fallback]
+        if fired:
+            return fired
+        return [rule for rule, ok in zip(self.rules, held, strict=True) if ok and rule.fallback]
+
+
+_RULESETS: dict[tuple[int, str], tuple[KnowledgeBase, _RuleSet]] = {}
+
+def _ruleset(kb: KnowledgeBase, policy: str) -> _RuleSet:
+    """The cached rule set of ``policy`` (the KB is kept in the entry so that its id is never reused)."""
+    key = (id(kb), policy)
+    entry = _RULESETS.get(key)
+    if entry is None or entry[0] is not kb:
+        rules = tuple(rule for rule in kb.rules if rule.policies is None or policy in rule.policies)
+        readers: dict[str, list[int]] = {}
+        for position, rule in enumerate(rules):
+            for name in frozenset().union(*(_fields(t) for t in rule.when)):
+                readers.setdefault(name, []).append(position)
+        entry = (kb, _RuleSet(rules, {name: tuple(positions) for name, positions in readers.items()}))
+        _RULESETS[key] = entry
+    return entry[1]
+
+
 def fired_rules(kb: KnowledgeBase, facts: dict[str, Any], policy: str) -> list[Rule]:
     """The rules that fire for these facts under ``policy``, in KB order."""
-    applicable = [rule for rule in kb.rules if rule.policies is None or policy in rule.policies]
-    fired = [rule for rule in applicable if not rule.fallback and all(holds(t, facts) for t in rule.when)]
-    if fired:
-        return fired
-    return [rule for rule in applicable if rule.fallback and all(holds(t, facts) for t in rule.when)]
+    ruleset = _ruleset(kb, policy)
+    return ruleset.fired(ruleset.check(facts))
 
 
 def winning_action(rules: Sequence[Rule]) -> Action:
@@ -229,14 +281,21 @@ def _missing_information(
     kb: KnowledgeBase, facts: dict[str, Any], policy: str, action: Action
 ) -> list[Question]:
     """Questions whose hypothetical answer (a probe on a fact still unknown) changes the action."""
+    ruleset = _ruleset(kb, policy)
+    base = ruleset.check(facts)
     asked: list[Question] = []
     for question in kb.questions:
         for probe in question.probes:
             if facts.get(probe.field) not in (None, []):
                 continue  # already known: asking again would not be missing information
             hypothetical = with_derived({**facts, probe.field: probe.value})
-            rules = fired_rules(kb, hypothetical, policy)
+            changed = [probe.field, *(name for name in _DERIVED if hypothetical[name] != facts.get(name, _ABSENT))]
+            rules = ruleset.fired(ruleset.recheck(base, hypothetical, changed))
             if rules and winning_action(rules) != action:
                 asked.append(question)
                 break
     return asked
+
+
+_ABSENT = object()
+_DERIVED = tuple(with_derived({}))  # the facts computed from others, which a probe may change too

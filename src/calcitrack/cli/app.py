@@ -33,6 +33,7 @@ EXIT_INPUT = 2
 COMMAND_MODULES = (
     "calcitrack.cli.core_cmds",
     "calcitrack.cli.nlp_cmds",
+    "calcitrack.cli.batch_cmds",
     "calcitrack.cli.explain_cmds",
     "calcitrack.cli.registry_cmds",
     "calcitrack.cli.api_cmds",

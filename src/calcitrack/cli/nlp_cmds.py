@@ -1,6 +1,6 @@
-"""Report commands: ``analyze`` (one report), ``batch`` (JSON lines) and ``eval`` (against gold files).
+"""Report commands: ``analyze`` (one report) and ``eval`` (against gold files); ``batch`` is in ``batch_cmds``.
 
-All three go through :func:`calcitrack.service.analyze`, so a report is read and assessed the same way
+Both go through :func:`calcitrack.service.analyze`, so a report is read and assessed the same way
 whichever door it came in by. Input problems become one line naming the file (and line) — never a
 traceback. While the knowledge base cannot be loaded (it is written in parallel), reports are still
 read: the Analysis then carries findings without assessments and a one-line warning goes to stderr.
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from calcitrack.cli.inputs import parse_json_model
@@ -144,72 +143,6 @@ def print_analysis_text(analysis: Analysis, out: Console = console) -> None:
                   f"{' (hedged)' if rec.hedged else ''}", markup=False)
 
 
-_OPTIONAL_FIELDS = ("patient_id", "date", "modality", "lang")
-
-
-def report_from_line(line: str, number: int, source: str) -> Report:
-    """One batch input line as a Report; errors name the file, the line and the field."""
-    where = f"{source}:{number}"
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: invalid JSON: {exc.msg}") from exc
-    if not isinstance(row, dict):
-        raise InputError(f"{where}: expected a JSON object")
-    if "text" not in row:
-        raise InputError(f"{where}: missing field 'text'")
-    if not isinstance(row["text"], str):
-        raise InputError(f"{where}: field 'text' must be a string")
-    if "id" in row and not isinstance(row["id"], str | int):
-        raise InputError(f"{where}: field 'id' must be a string or an integer")
-    data: dict[str, Any] = {"id": str(row.get("id", number)), "text": row["text"]}
-    for name in _OPTIONAL_FIELDS:
-        if row.get(name) is not None:
-            data[name] = row[name]
-    try:
-        return Report.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}: invalid value for {field}: {first['msg']}") from exc
-
-
-def run_batch(in_path: Path, out_path: Path, errors_path: Path | None, policy: str | None = None) -> tuple[int, int]:
-    """Analyse every line; returns (ok, failed). Output lines keep the input order."""
-    try:
-        handle = in_path.open("rb")
-    except OSError as exc:
-        raise InputError(f"{in_path}: cannot read: {exc.strerror or exc}") from exc
-    ok = failed = 0
-    errors = errors_path.open("w", encoding="utf-8") if errors_path else None
-    try:
-        with handle, out_path.open("w", encoding="utf-8") as out:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        raise InputError(f"{in_path}:{number}: not UTF-8 ({exc.reason})") from exc
-                    report = report_from_line(line, number, str(in_path))
-                    analysis = analyze_report(report, policy=policy)
-                except InputError as exc:
-                    failed += 1
-                    record = {"line": number, "error": str(exc)}
-                    if errors is not None:
-                        errors.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    else:
-                        err_console.print(f"error: {exc}", markup=False)
-                    continue
-                out.write(analysis.model_dump_json() + "\n")
-                ok += 1
-    finally:
-        if errors is not None:
-            errors.close()
-    return ok, failed
-
-
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
@@ -242,19 +175,6 @@ def register(app: typer.Typer) -> None:
             print(analysis_to_bundle(analysis))
         else:
             print_analysis_text(analysis)
-
-    @app.command("batch")
-    def batch_cmd(
-        in_file: Annotated[Path, typer.Argument(help="JSON lines: {id, text, lang?, patient_id?, date?, modality?}")],
-        out: Annotated[Path, typer.Option("--out", help="output JSON lines, one Analysis per input line")],
-        errors: Annotated[Path | None, typer.Option("--errors", help="JSON lines of rejected input lines")] = None,
-        policy: Annotated[str | None, typer.Option(help="policy id")] = None,
-    ) -> None:
-        """Analyse a JSON-lines file; bad lines are reported and skipped. Exit 1 when some line failed."""
-        ok, failed = run_batch(in_file, out, errors, policy)
-        err_console.print(f"{ok} analysed, {failed} rejected", markup=False)
-        if failed:
-            raise typer.Exit(1)
 
     @app.command("eval")
     def eval_cmd(

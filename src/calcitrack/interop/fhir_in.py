@@ -166,11 +166,13 @@ def _patient_id(subject: Any, contained: dict[str, Any]) -> str | None:
     if reference:
         if reference in contained:
             patient = contained[reference]
-            if patient.get("id"):
+            # The Bundle's Patient is not validated as a resource: read only well-typed members.
+            if isinstance(patient.get("id"), str) and patient["id"]:
                 return str(patient["id"])
-            identifiers = patient.get("identifier") or []
-            if identifiers and identifiers[0].get("value"):
-                return str(identifiers[0]["value"])
+            identifiers = patient.get("identifier")
+            first = identifiers[0] if isinstance(identifiers, list) and identifiers else None
+            if isinstance(first, dict) and isinstance(first.get("value"), str) and first["value"]:
+                return str(first["value"])
         tail = reference.rstrip("/").split("/")
         if len(tail) >= 2 and tail[-2] == "Patient":
             return str(tail[-1])
@@ -198,6 +200,8 @@ def diagnostic_report_to_report(
     if data.get("resourceType") != "DiagnosticReport":
         raise InputError(f"{source}: {path}.resourceType: expected DiagnosticReport, got {data.get('resourceType')!r}")
     status = data.get("status")
+    if not isinstance(status, str):  # a list or object here would not even be hashable
+        raise InputError(f"{source}: {path}.status: expected a status code (a string)")
     if status in REFUSED_STATUSES:
         raise InputError(f"{source}: {path}.status: report is {status}, not analysed")
     if status not in TRACKABLE_STATUSES:
@@ -228,7 +232,7 @@ def read_reports(data: dict[str, Any], *, source: str = "<input>") -> list[FhirR
         raise InputError(f"{source}: resourceType: expected DiagnosticReport or Bundle, got {kind!r}")
     from fhir.resources.R4B.bundle import Bundle
 
-    if data.get("type") not in BUNDLE_TYPES:
+    if not isinstance(data.get("type"), str) or data.get("type") not in BUNDLE_TYPES:
         raise InputError(f"{source}: Bundle.type: unknown bundle type {data.get('type')!r}")
     entries = data.get("entry") or []
     if not isinstance(entries, list):

@@ -20,12 +20,13 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from calcitrack.errors import CalcitrackError, InputError
 from calcitrack.models import Analysis, PatientContext, Report
 from calcitrack.registry import followups
-from calcitrack.registry.db import DatabaseError, optimize, session_scope
-from calcitrack.registry.ingest import RecordResult, is_unchanged, record
+from calcitrack.registry.db import DatabaseError, StorageError, optimize, session_scope
+from calcitrack.registry.ingest import RecordResult, record, unchanged_version
 
 REPORT_KEYS = frozenset({"id", "patient_id", "date", "modality", "lang", "text", "context", "responsible"})
 
@@ -142,6 +143,35 @@ def default_analyzer(report: Report, context: PatientContext | None, policy: str
     return analyze(report, context=context, policy=policy)
 
 
+OPTIMIZE_EVERY_S = 60.0
+"""A long-running server refreshes SQLite's planner statistics at most once a minute (one CLI run: once)."""
+
+RACE_RETRIES = 3
+"""Attempts at storing one report when a concurrent transaction inserted the same patient or report first."""
+
+
+def _record_with_retry(engine: Engine, analysis: Analysis, **options: Any) -> RecordResult:
+    """:func:`record` in its own transaction, run again when it lost a race on a unique key.
+
+    Why: two requests for the same new patient, or the same report sent twice at once (a feed retrying a
+    request still in progress), both see "not stored yet" and both insert; the second commit violates
+    ``patients.key`` or ``(report_id, version)``. Run again, the loser sees the winner's rows: the patient
+    exists, or the report is ``unchanged`` - the idempotent answer instead of a refused item. Likewise when
+    a follow-up the report closes was changed by a coordinator meanwhile (the rerun plans with its new status).
+    """
+    for attempt in range(1, RACE_RETRIES + 1):
+        try:
+            with session_scope(engine) as session:
+                return record(session, analysis, **options)
+        except StorageError as exc:
+            if attempt == RACE_RETRIES or not isinstance(exc.__cause__, IntegrityError):
+                raise
+        except followups.ConcurrentChangeError:  # a follow-up it closes was just changed by someone else
+            if attempt == RACE_RETRIES:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
 def ingest_items(
     engine: Engine,
     items: Iterator[Item | InputError],
@@ -174,9 +204,11 @@ def ingest_items(
                 assert item.report is not None
                 label = f"line {item.line} (report {item.report.id})"
                 with session_scope(engine) as session:
-                    if is_unchanged(session, item.report):  # skip the NLP on a rerun
-                        summary.unchanged += 1
-                        continue
+                    stored = unchanged_version(session, item.report)
+                if stored is not None:  # skip the NLP on a rerun; still say so, item by item
+                    summary.unchanged += 1
+                    summary.results.append(RecordResult(report_id=item.report.id, status="unchanged", version=stored))
+                    continue
                 try:
                     analysis = analyzer(item.report, item.context, policy)
                 except CalcitrackError:
@@ -185,11 +217,10 @@ def ingest_items(
                     raise InputError(f"analysis failed: {type(exc).__name__}: {exc}") from exc
             else:
                 label = f"line {item.line} (report {analysis.report.id})"
-            with session_scope(engine) as session:
-                result = record(
-                    session, analysis, actor=actor, source=source, amend=amend,
-                    responsible=item.responsible or responsible, escalation_role=escalation_role,
-                )
+            result = _record_with_retry(
+                engine, analysis, actor=actor, source=source, amend=amend,
+                responsible=item.responsible or responsible, escalation_role=escalation_role,
+            )
         except DatabaseError:
             raise
         except CalcitrackError as exc:
@@ -207,5 +238,6 @@ def ingest_items(
             summary.amended += 1
         else:
             summary.unchanged += 1
-    optimize(engine)
+    if summary.stored or summary.amended:
+        optimize(engine, at_most_every=OPTIMIZE_EVERY_S)
     return summary

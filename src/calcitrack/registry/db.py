@@ -8,8 +8,12 @@ same connection settings (SQLite foreign keys and WAL, clear errors when a serve
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +74,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.close()
+
+
+SQLITE_BUSY_TIMEOUT_S = 10
+"""How long a SQLite transaction waits for another process's write lock before giving up."""
+
+_SQLITE_TURNS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+"""One lock per SQLite engine: the threads of a process take turns for their transactions."""
+
+
+def _turn(engine: Engine) -> AbstractContextManager[Any]:
+    """The SQLite engine's turn lock (nothing for PostgreSQL, which locks rows, not the database).
+
+    Why: SQLite has one write lock per database, and its busy handler makes waiters poll with growing
+    sleeps, unordered. Under load (an API worker runs up to 40 request threads) a waiter can lose the race
+    again and again until ``busy_timeout`` expires - a 503 for a request that only had to queue. Queuing
+    the threads of a process on a lock instead leaves SQLite to arbitrate between processes only (the
+    few ``--workers``), so no transaction waits for the lock longer than a handful of others take.
+    """
+    lock = _SQLITE_TURNS.get(engine)
+    return lock if lock is not None else nullcontext()
 
 
 def make_engine(url: str | None = None, *, pre_ping: bool = True) -> Engine:
@@ -90,6 +114,7 @@ def make_engine(url: str | None = None, *, pre_ping: bool = True) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _SQLITE_TURNS[engine] = threading.RLock()
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise DatabaseError(f"unsupported database {safe_url(resolved)}: use sqlite:/// or postgresql+psycopg://")
@@ -116,8 +141,50 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+_DISK_FULL_SQLSTATE = "53100"  # PostgreSQL disk_full
+_DISK_FULL_MESSAGES = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+_LOW_SPACE_BYTES = 1 << 20
+"""Below this much free space, a SQLite "disk I/O error" is taken to be the full disk it almost surely is."""
+
+
+def is_disk_full(exc: BaseException, engine: Engine | None = None) -> bool:
+    """Whether a driver error means the database's disk (or its SQLite file system) is full.
+
+    SQLite reports a full disk as SQLITE_FULL ("database or disk is full") when a page write fails, but as
+    SQLITE_IOERR ("disk I/O error") when the WAL index or journal cannot grow, without the errno; then the
+    free space of the database's directory decides.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) == _DISK_FULL_SQLSTATE:
+        return True
+    message = str(orig).lower()
+    if any(fragment in message for fragment in _DISK_FULL_MESSAGES):
+        return True
+    if "disk i/o error" in message and engine is not None and engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:":
+            try:
+                return shutil.disk_usage(Path(database).expanduser().parent).free < _LOW_SPACE_BYTES
+            except OSError:
+                return False
+    return False
+
+
 def _unreachable(engine: Engine, exc: OperationalError) -> DatabaseError:
+    """One clear line for an operational failure: a full disk is named as such, not as a lost connection."""
+    if is_disk_full(exc, engine):
+        return DatabaseError(
+            f"disk full: no space left on the database's disk ({safe_url(str(engine.url))}); the change was"
+            " not stored (earlier ones are intact) - free space, then run the same command again"
+        )
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if "database is locked" in reason:
+        return DatabaseError(
+            f"database {safe_url(str(engine.url))} is busy: another process held its write lock for more than"
+            f" {SQLITE_BUSY_TIMEOUT_S} s; nothing was changed - try again"
+        )
     return DatabaseError(f"cannot connect to database {safe_url(str(engine.url))}: {reason}")
 
 
@@ -143,15 +210,28 @@ def _current_revision(connection: Any) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()  # type: ignore[no-any-return]
 
 
-def optimize(engine: Engine) -> None:
+_LAST_OPTIMIZE: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def optimize(engine: Engine, *, at_most_every: float = 0.0) -> None:
     """Refresh SQLite's planner statistics (PostgreSQL's autovacuum does this by itself).
 
     Why: without statistics SQLite sorts every open follow-up for the worklist instead of walking the
-    partial index ``ix_follow_ups_open_due``; analysing one table takes milliseconds.
+    partial index ``ix_follow_ups_open_due``; analysing one table takes milliseconds. ``at_most_every``
+    (seconds) skips the refresh when this process did it that recently: a server ingesting one report per
+    request would otherwise scan the table and take the write lock a second time for every report.
     """
     if engine.dialect.name == "sqlite":
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE follow_ups")
+        now = time.monotonic()
+        last = _LAST_OPTIMIZE.get(engine)
+        if last is not None and now - last < at_most_every:
+            return
+        _LAST_OPTIMIZE[engine] = now
+        try:
+            with _turn(engine), engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE follow_ups")
+        except OperationalError as exc:  # a full disk or a lost database: one line, not a traceback
+            raise _unreachable(engine, exc) from exc
 
 
 def check_schema(engine: Engine) -> None:
@@ -182,7 +262,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error. Every registry write goes through one."""
     factory = sessionmaker(engine, expire_on_commit=False)
     try:
-        with factory() as session, session.begin():
+        with _turn(engine), factory() as session, session.begin():
             yield session
     except OperationalError as exc:
         raise _unreachable(engine, exc) from exc

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from calcitrack.assess.durations import duration_days
@@ -102,6 +102,7 @@ def change_status(
     if status == "cancelled" and not (reason and reason.strip()):
         raise InputError(f"cancelling follow-up {follow_up.id} requires a reason (--reason)")
     now = utcnow()
+    _claim(session, follow_up, old, status, now)
     follow_up.status = status
     follow_up.updated_at = now
     if status in CLOSED_STATUSES:
@@ -122,6 +123,33 @@ def change_status(
         new=status,
         detail=reason,
     )
+
+
+class ConcurrentChangeError(InputError):
+    """Another transaction changed the follow-up's status between our read and our write."""
+
+
+def _claim(session: Session, follow_up: FollowUp, old: str, status: str, now: dt.datetime) -> None:
+    """Write the new status only if the row still has the status we read (compare-and-set).
+
+    Why: two coordinators (or a coordinator and an ingest closing the follow-up) may read ``pending`` at
+    the same moment; without the guard both writes succeed and a follow-up acknowledged as ``done`` can be
+    silently reopened by the second one. The guarded UPDATE waits for the other writer (SQLite's write
+    lock, PostgreSQL's row lock) and then matches no row: that change is refused instead of lost.
+    """
+    if follow_up.id is None:  # created in this transaction: nobody else can see it yet
+        return
+    claimed = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up.id, FollowUp.status == old)
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 1) != 1:
+        raise ConcurrentChangeError(
+            f"follow-up {follow_up.id} was changed by someone else at the same time; nothing was changed,"
+            " reload it and try again"
+        )
 
 
 def transfer(session: Session, follow_up: FollowUp, responsible: str, *, actor: str, source: str) -> None:

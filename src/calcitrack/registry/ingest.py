@@ -68,8 +68,13 @@ def current_version(session: Session, report_id: str) -> t.Report | None:
 
 def is_unchanged(session: Session, report: Report) -> bool:
     """True when this exact report is already stored (lets ingest skip the NLP on a rerun)."""
+    return unchanged_version(session, report) is not None
+
+
+def unchanged_version(session: Session, report: Report) -> int | None:
+    """The stored version number when this exact report is already the current version, else None."""
     existing = current_version(session, report.id)
-    return existing is not None and existing.content_hash == content_hash(report)
+    return existing.version if existing is not None and existing.content_hash == content_hash(report) else None
 
 
 def _patient(session: Session, key: str) -> tuple[t.Patient, bool]:

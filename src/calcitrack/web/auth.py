@@ -12,7 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from calcitrack.api.auth import check_lockout, record_failure
 from calcitrack.api.auth_store import authenticate
+from calcitrack.api.problems import ApiProblem
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 from calcitrack.web import security
@@ -43,10 +45,20 @@ def login(
 ) -> Response:
     if not security.check_csrf(page.session, csrf):
         return csrf_failure(page)
+    # The API's failed-authentication limit, shared: a guesser cannot switch from the API to the form.
+    try:
+        check_lockout(page.request, key.strip())
+    except ApiProblem as locked:
+        response = render(page, "login.html", status_code=429, next=_safe_next(next), failed=False,
+                          locked=True, retry_after=(locked.extra or {}).get("retry_after"))
+        response.headers.update(locked.headers or {})
+        return response
     with session_scope(page.request.app.state.engine) as db:
         principal = authenticate(db, key.strip())
-        if principal is None or principal.name != username.strip():
-            return render(page, "login.html", status_code=401, next=_safe_next(next), failed=True)
+    if principal is None or principal.name != username.strip():
+        record_failure(page.request, key.strip(), channel="ui")
+        return render(page, "login.html", status_code=401, next=_safe_next(next), failed=True)
+    with session_scope(page.request.app.state.engine) as db:
         client = page.request.client.host if page.request.client else "unknown"
         audit.log(db, actor=principal.name, source=f"ui@{client}", entity="api_user", entity_pk=0,
                   event_name="ui_login", detail=f"role {principal.role}")

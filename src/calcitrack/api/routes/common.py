@@ -27,7 +27,7 @@ def check_policy(policy: str | None, field: str = "policy") -> None:
 
     kb = get_kb()
     if policy is not None and policy not in kb.policies:
-        raise ApiProblem(422, f"{field}: unknown policy {policy!r}; expected one of {', '.join(sorted(kb.policies))}")
+        raise ApiProblem(422, f"{field}: unknown policy; expected one of {', '.join(sorted(kb.policies))}")
 
 
 def engine_of(request: Request) -> Engine:

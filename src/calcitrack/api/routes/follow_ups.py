@@ -47,7 +47,8 @@ def change_status(
     follow_up_id: Annotated[int, Path(ge=1)],
 ) -> dict[str, Any]:
     if body.status not in STATUSES:
-        raise ApiProblem(422, f"status: unknown status {body.status!r}; expected one of {', '.join(STATUSES)}")
+        # The rejected value is not echoed (docs/api.md: errors name the field, never repeat the input).
+        raise ApiProblem(422, f"status: unknown status; expected one of {', '.join(STATUSES)}")
     if body.status == "cancelled" and not (body.reason and body.reason.strip()):
         raise ApiProblem(422, "reason: required to cancel a follow-up")
     with session_scope(engine_of(request)) as session:

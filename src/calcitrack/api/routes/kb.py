@@ -38,7 +38,7 @@ def condition(condition_id: Annotated[str, Path(max_length=100)]) -> Any:
     kb = get_kb()
     found = kb.conditions.get(condition_id)
     if found is None:
-        raise ApiProblem(404, f"no condition {condition_id!r} in the knowledge base")
+        raise ApiProblem(404, "no condition with this id in the knowledge base (see /api/v1/kb/conditions)")
     return {"kb_version": kb.kb_version, **found.model_dump(mode="json")}
 
 

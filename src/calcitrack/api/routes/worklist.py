@@ -42,7 +42,8 @@ def worklist(
         try:
             rows = queries.worklist(session, statuses=status, due_before=due_before, limit=limit)
         except InputError as exc:
-            raise ApiProblem(422, f"status: {exc}") from exc
+            # Not str(exc): it quotes the rejected value, and errors never echo the input.
+            raise ApiProblem(422, f"status: unknown status; expected one of {', '.join(STATUSES)}") from exc
         pks = patient_pks(session, [row["patient_id"] for row in rows])
         audit_patient_access(session, request, principal, pks.values(), event="read", what="worklist")
     return {"count": len(rows), "items": rows}
