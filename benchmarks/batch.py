@@ -176,7 +176,12 @@ def medspacy_figure() -> float | None:
     return None
 
 
-def verdict(ok: bool) -> str:
+def verdict(ok: bool | None, value: str) -> str:
+    """PASS/MISS for a target; INFO for a figure without a target; ---- when a mode it needs did not run."""
+    if "nan" in value or value == "-":
+        return "----"
+    if ok is None:
+        return "INFO"
     return "PASS" if ok else "MISS"
 
 
@@ -240,10 +245,10 @@ def report(results: dict[str, dict[str, Any]], work: Path) -> None:
     per_core = rate("batch_w1")
     medspacy = medspacy_figure()
     print("targets (issue 10):")
-    rows = [
+    rows: list[tuple[str, str, bool | None]] = [
         ("end to end per core (batch, 1 worker) >= 2,000 reports/s", f"{per_core:,.0f}", per_core >= 2000),
         ("per core / plain EDS-NLP >= 10x", f"{per_core / rate('plain_eds'):.1f}x", per_core / rate("plain_eds") >= 10),
-        ("analyze with / without prefilter (information)", f"{rate('prefilter') / rate('no_prefilter'):.1f}x", True),
+        ("analyze with / without prefilter", f"{rate('prefilter') / rate('no_prefilter'):.1f}x", None),
         ("regex scan / per core <= 4x (within 4x of the floor)", f"{rate('regex') / per_core:.1f}x",
          rate("regex") / per_core <= 4),
         ("2 workers / 1 worker >= 1.8x", f"{rate('batch_w2') / per_core:.2f}x", rate("batch_w2") / per_core >= 1.8),
@@ -268,7 +273,7 @@ def report(results: dict[str, dict[str, Any]], work: Path) -> None:
         same = all(d == data[0] for d in data)
         rows.append((f"output identical (bytes): {', '.join(compared)}", "identical" if same else "DIFFERENT", same))
     for label, value, ok in rows:
-        print(f"  {verdict(ok)}  {label:<62}{value:>12}")
+        print(f"  {verdict(ok, value)}  {label:<62}{value:>12}")
 
 
 if __name__ == "__main__":

@@ -23,13 +23,30 @@ def _stopwords(lang: str) -> frozenset[str]:
 
 
 def language_scores(text: str) -> dict[str, int]:
-    """How many words of the sample are function words of each language."""
+    """How many words of the sample are function words of each language.
+
+    ``map`` over the set's ``__contains__`` rather than a generator: this runs on every report of an
+    archive, and it halves the cost of the count.
+    """
     words = _WORD.findall(text[:SAMPLE_CHARS].lower())
-    return {lang: sum(1 for w in words if w in _stopwords(lang)) for lang in LANGS}
+    return {lang: sum(map(_stopwords(lang).__contains__, words)) for lang in LANGS}
+
+
+FIRST_SAMPLE_CHARS = 800
+DECISIVE = 12  # function words of one language, and 4 times those of the other, settle it
 
 
 def detect_language(text: str) -> Literal["en", "fr"]:
-    """The more likely of English and French; accented letters break near-ties towards French."""
+    """The more likely of English and French; accented letters break near-ties towards French.
+
+    The first few hundred characters usually settle it (a dozen function words of one language, four times
+    those of the other); only otherwise is the longer sample counted. This runs on every report of an archive.
+    """
+    first = language_scores(text[:FIRST_SAMPLE_CHARS])
+    if first["en"] >= max(DECISIVE, 4 * first["fr"]):
+        return "en"
+    if first["fr"] >= max(DECISIVE, 4 * first["en"]):
+        return "fr"
     scores = language_scores(text)
     if scores["fr"] > scores["en"]:
         return "fr"
