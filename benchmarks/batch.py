@@ -95,16 +95,10 @@ def run_in_memory(mode: str, corpus: Path) -> dict[str, Any]:
         start, cpu_start = time.perf_counter(), time.process_time()
         hits = sum(1 for t in texts for _ in pattern.finditer(t.lower()))
     elif mode == "plain_eds":
-        import edsnlp
-
         texts = load_texts(corpus, SAMPLE)
-        nlp = edsnlp.blank("en")
-        nlp.add_pipe("eds.sentences")
-        nlp.add_pipe("eds.normalizer")
-        nlp.add_pipe("eds.matcher", config={"terms": {"calcification": [
-            "calcification", "calcifications", "calcified", "calcific", "calcinosis", "phlebolith", "phleboliths",
-            "echogenic focus", "echogenic foci", "microcalcifications", "calcified granuloma"]}, "attr": "NORM"})
-        nlp.add_pipe("eds.negation")
+        from baselines import plain_eds_pipeline  # benchmarks/ is on sys.path when run as a script
+
+        nlp = plain_eds_pipeline()
         list(nlp.pipe(texts[:20]))
         start, cpu_start = time.perf_counter(), time.process_time()
         hits = sum(len(doc.ents) for doc in nlp.pipe(texts))

@@ -48,15 +48,9 @@ def run_mode(mode: str, texts: list[str]) -> dict[str, Any]:
     """Time one mode over all texts (after a warm-up that builds the pipelines)."""
     _pin_one_core()
     if mode == "plain_eds":
-        import edsnlp
+        from baselines import plain_eds_pipeline  # benchmarks/ is on sys.path when run as a script
 
-        nlp = edsnlp.blank("en")
-        nlp.add_pipe("eds.sentences")
-        nlp.add_pipe("eds.normalizer")
-        nlp.add_pipe("eds.matcher", config={"terms": {"calcification": [
-            "calcification", "calcifications", "calcified", "calcific", "calcinosis", "phlebolith", "phleboliths",
-            "echogenic focus", "echogenic foci", "microcalcifications", "calcified granuloma"]}, "attr": "NORM"})
-        nlp.add_pipe("eds.negation")
+        nlp = plain_eds_pipeline()
         list(nlp.pipe(texts[:20]))
         start = time.perf_counter()
         n_findings = sum(len(doc.ents) for doc in nlp.pipe(texts))

@@ -96,6 +96,7 @@ def test_encodings_through_cli_analyze(runner: CliRunner, tmp_path: Path, reliab
                 (name, code, err)
             outcomes[name] = "refused: " + err.split(":")[-1].strip()
     assert outcomes["utf-8"] == outcomes["utf-8 with BOM"] == outcomes["windows-1252"] == "analysed"
+    assert outcomes["utf-16 with BOM"] == "analysed"  # the byte-order mark says how to read it
     analysed = sum(1 for v in outcomes.values() if v == "analysed")
     reliability.row(area="fuzzing", check="Report encodings through `calcitrack analyze`",
                     inputs=f"{len(outcomes)} encodings: {', '.join(outcomes)}",

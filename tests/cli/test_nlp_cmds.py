@@ -66,6 +66,21 @@ def test_analyze_bad_input_is_one_line(tmp_path: Path, content: bytes, message: 
     assert "Traceback" not in result.stderr
 
 
+def test_analyze_endless_stream_is_refused_after_the_limit() -> None:
+    """/dev/zero never ends: the command reads one byte past the limit, then refuses, instead of filling memory."""
+    result = run("analyze", "/dev/zero")
+    assert result.returncode == 2 and "/dev/zero" in result.stderr and "more than 20,000,000 bytes" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_analyze_utf16_file_with_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.txt"
+    path.write_bytes("Calcification hépatique de 3 mm.".encode("utf-16"))
+    result = run("analyze", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["size_mm"] == 3.0
+
+
 def test_analyze_latin1_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes("Calcification hépatique de 3 mm.".encode("latin-1"))

@@ -82,6 +82,8 @@ def register(app: typer.Typer) -> None:
         uvicorn.run(
             "calcitrack.api.app:create_app", factory=True, host=host, port=port, workers=workers,
             log_config=log_config(level), access_log=False, server_header=False, proxy_headers=True,
+            # above uvicorn's 5 s, so that a client's pooled connection is not closed under its next request
+            timeout_keep_alive=75,
         )
 
     users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)

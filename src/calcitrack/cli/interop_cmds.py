@@ -56,10 +56,13 @@ def register(app: typer.Typer) -> None:
         import signal
 
         from calcitrack.interop.mllp import MllpServer, registry_handler
-        from calcitrack.registry.db import connect
+        from calcitrack.registry.db import check_schema, make_engine
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        engine = connect(database)
+        # A long-running listener, like the API: pooled connections are pinged before use, so the first
+        # message after a database restart is stored instead of answered AE.
+        engine = make_engine(database)
+        check_schema(engine)
         server = MllpServer(registry_handler(engine, policy=policy), host=host, port=port, max_bytes=max_bytes)
 
         async def run() -> None:

@@ -8,6 +8,7 @@ read: the Analysis then carries findings without assessments and a one-line warn
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from enum import StrEnum
@@ -60,9 +61,15 @@ def analyze_report(report: Report, context: PatientContext | None = None, policy
 
 
 def decode_report_bytes(data: bytes, name: str) -> str:
-    """UTF-8 text of a report file; Latin-1 when it is not UTF-8; binary data is refused."""
+    """UTF-8 text of a report file (UTF-16 when it starts with a UTF-16 byte-order mark); Latin-1 when it is
+    not UTF-8; binary data is refused."""
     if len(data) > MAX_BYTES:
-        raise InputError(f"{name}: {len(data):,} bytes; reports larger than {MAX_BYTES:,} bytes are refused")
+        raise InputError(f"{name}: more than {MAX_BYTES:,} bytes; larger reports are refused")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: starts with a UTF-16 byte-order mark but is not UTF-16 ({exc.reason})") from exc
     if b"\x00" in data:
         raise InputError(f"{name}: binary data (NUL bytes), not a text report")
     try:
@@ -155,10 +162,11 @@ def register(app: typer.Typer) -> None:
         """Read one report: findings marked in the text, and each finding's assessment."""
         name = "<stdin>" if file == "-" else file
         if file == "-":
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)  # bounded: a stream may never end (/dev/zero)
         else:
             try:
-                data = Path(file).read_bytes()
+                with Path(file).open("rb") as handle:
+                    data = handle.read(MAX_BYTES + 1)
             except OSError as exc:
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
         text = decode_report_bytes(data, name)

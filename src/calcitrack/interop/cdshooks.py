@@ -257,7 +257,7 @@ def discovery() -> dict[str, Any]:
 @router.post(f"/cds-services/{SERVICE_ID}", summary="patient-view hook: calcification follow-up cards")
 def patient_view(body: HookRequest, request: Request, principal: CdsCaller) -> dict[str, Any]:
     if body.hook != "patient-view":
-        raise ApiProblem(400, f"hook {body.hook!r} is not supported by {SERVICE_ID}; use patient-view")
+        raise ApiProblem(400, f"this hook is not supported by {SERVICE_ID}; use patient-view")
     base = public_base(request)
     with session_scope(engine_of(request)) as session:
         found = _patient_key(session, body)

@@ -138,7 +138,7 @@ def record(
         if not amend:
             raise ReportConflictError(
                 f"report {source_report.id} is already stored with different content;"
-                " use --amend to record a new version"
+                " amend it to record a new version (--amend on the command line, amend=true in the API)"
             )
         version = existing.version + 1
     patient, new_patient = _patient(session, source_report.patient_id)
