@@ -155,7 +155,12 @@ class CalcitrackClient(FastHttpUser):
         }
 
     def _ingest(self, body: dict[str, Any], name: str, client: FastHttpSession | None = None) -> dict[str, Any] | None:
-        """POST one report; on 2xx journal it and track its follow-ups; returns the report's result."""
+        """POST one report; on 2xx journal it and track its follow-ups; returns the report's result.
+
+        The intent is journalled before sending: a request still in flight when the run stops may be stored
+        without its answer ever arriving, and the check then knows it was sent, not invented.
+        """
+        JOURNAL.write({"kind": "sent", "id": body["id"]})
         with (client or self.client).post("/api/v1/ingest?policy=seed", json=body, headers=self.headers["service"],
                                           name=name, catch_response=True) as response:
             if response.status_code != 200:
@@ -247,6 +252,7 @@ class CalcitrackClient(FastHttpUser):
             return
         follow_up = self.rng.choice(sorted(self.open_follow_ups))
         status = "done" if self.rng.random() < 0.2 else self.rng.choice(("notified", "scheduled"))
+        JOURNAL.write({"kind": "sent-status", "follow_up_id": follow_up})
         with self.client.post(f"/api/v1/follow-ups/{follow_up}/status", json={"status": status},
                               headers=self.headers["coordinator"], name="status change",
                               catch_response=True) as response:

@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,10 @@ class Expected:
     status_events: list[str]
     done_by_coordinator: set[int]
     duplicates: int
+    sent: set[str]  # ids of every report sent, answered or not
+    unanswered_ingests: int  # ingest requests without an answer when the clients stopped
+    sent_status: set[int]  # follow-ups whose status a client tried to change
+    unanswered_status: int
 
 
 def _expected(journal: Path) -> Expected:
@@ -106,9 +111,19 @@ def _expected(journal: Path) -> Expected:
     events: list[str] = []
     done: set[int] = set()
     duplicates = 0
+    sent: set[str] = set()
+    sent_status: set[int] = set()
+    ingest_sends = ingest_answers = status_sends = status_answers = 0
     for line in journal.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
-        if entry["kind"] == "ingest":
+        if entry["kind"] == "sent":
+            sent.add(entry["id"])
+            ingest_sends += 1
+        elif entry["kind"] == "sent-status":
+            sent_status.add(entry["follow_up_id"])
+            status_sends += 1
+        elif entry["kind"] == "ingest":
+            ingest_answers += 1
             body, result = entry["body"], entry["result"]
             report = Report(id=body["id"], patient_id=body["patient_id"], date=dt.date.fromisoformat(body["date"]),
                             modality=body["modality"], lang=body["lang"], text=body["text"])
@@ -116,11 +131,13 @@ def _expected(journal: Path) -> Expected:
             assert reports.setdefault(body["id"], digest) == digest
             follow_ups.update(result["follow_ups_created"])
             duplicates += result["status"] == "unchanged"
-        elif entry["previous"] != entry["status"]:  # setting the same status again changes nothing
+        elif (status_answers := status_answers + 1) and entry["previous"] != entry["status"]:
+            # setting the same status again changes nothing
             events.append(f"{entry['follow_up_id']}\t{entry['previous']}\t{entry['status']}")
             if entry["status"] == "done":
                 done.add(entry["follow_up_id"])
-    return Expected(reports, follow_ups, events, done, duplicates)
+    return Expected(reports, follow_ups, events, done, duplicates, sent, ingest_sends - ingest_answers,
+                    sent_status, status_sends - status_answers)
 
 
 @dataclass
@@ -128,6 +145,7 @@ class Stored:
     reports: dict[str, str]
     versions: int
     follow_ups: dict[int, str]
+    follow_up_reports: dict[int, str]  # follow-up -> the id of the report that created it
     status_events: list[str]
     half_written: list[str]
 
@@ -141,6 +159,9 @@ def _stored(engine: Engine) -> Stored:
             select(t.Finding.report_pk).where(~t.Finding.negated, ~t.Finding.assessments.any())
         ).all())
         follow_ups = dict(session.execute(select(t.FollowUp.id, t.FollowUp.status)).all())
+        follow_up_reports = dict(session.execute(
+            select(t.FollowUp.id, t.Report.report_id).join(t.Finding, t.FollowUp.finding_pk == t.Finding.id)
+            .join(t.Report, t.Finding.report_pk == t.Report.id)).all())
         orphans = session.scalar(select(func.count()).select_from(t.FollowUp).where(
             ~t.FollowUp.finding_pk.in_(select(t.Finding.id))))
         events = session.execute(
@@ -153,7 +174,8 @@ def _stored(engine: Engine) -> Stored:
         half.append(f"{orphans} follow-up(s) without a finding")
     return Stored(
         reports={r.report_id: r.content_hash for r in rows}, versions=len(rows), follow_ups=follow_ups,
-        status_events=[f"{pk}\t{old}\t{new}" for pk, old, new in events], half_written=half,
+        follow_up_reports=follow_up_reports, status_events=[f"{pk}\t{old}\t{new}" for pk, old, new in events],
+        half_written=half,
     )
 
 
@@ -192,17 +214,26 @@ def test_load(load_url: str, tmp_path: Path, reliability: Recorder) -> None:
         engine.dispose()
     assert not stored.half_written, stored.half_written[:10]
     assert stored.versions == len(stored.reports), "a report was stored twice"
-    assert stored.reports == expected.reports, (
-        f"missing: {sorted(set(expected.reports) - set(stored.reports))[:5]}, "
-        f"not acknowledged: {sorted(set(stored.reports) - set(expected.reports))[:5]}"
-    )
-    assert set(stored.follow_ups) == expected.follow_ups
-    assert sorted(stored.status_events) == sorted(expected.status_events)
+    # Every acknowledged write is stored; anything stored beyond them was sent and still unanswered when the
+    # clients stopped (the server may commit a write whose answer never reaches a stopped client).
+    missing = sorted(set(expected.reports) - set(stored.reports))
+    in_flight = set(stored.reports) - set(expected.reports)
+    assert not missing, f"acknowledged but not stored: {missing[:5]}"
+    assert in_flight <= expected.sent, f"stored but never sent: {sorted(in_flight - expected.sent)[:5]}"
+    assert len(in_flight) <= expected.unanswered_ingests, (in_flight, expected.unanswered_ingests)
+    assert expected.follow_ups <= set(stored.follow_ups)
+    extra_follow_ups = set(stored.follow_ups) - expected.follow_ups
+    assert all(stored.follow_up_reports.get(pk) in in_flight for pk in extra_follow_ups), extra_follow_ups
+    stored_events, expected_events = Counter(stored.status_events), Counter(expected.status_events)
+    assert not expected_events - stored_events, f"acknowledged status changes lost: {expected_events - stored_events}"
+    extra_events = list((stored_events - expected_events).elements())
+    assert len(extra_events) <= expected.unanswered_status, (extra_events, expected.unanswered_status)
+    assert all(int(event.split("\t")[0]) in expected.sent_status for event in extra_events), extra_events
     assert all(stored.follow_ups[pk] == "done" for pk in expected.done_by_coordinator)
 
-    report_sum = _digest([f"{rid}\t{digest}" for rid, digest in stored.reports.items()])
+    report_sum = _digest([f"{rid}\t{stored.reports[rid]}" for rid in expected.reports])
     assert report_sum == _digest([f"{rid}\t{digest}" for rid, digest in expected.reports.items()])
-    events_sum = _digest(stored.status_events)
+    events_sum = _digest(list((stored_events & expected_events).elements()))
     assert events_sum == _digest(expected.status_events)
     writes = len(expected.reports) + len(expected.status_events)
     mix = ", ".join(f"{name} {count:,}" for name, count in sorted(stats.by_name.items()))
@@ -219,6 +250,8 @@ def test_load(load_url: str, tmp_path: Path, reliability: Recorder) -> None:
             f"({len(expected.reports):,} reports, {len(expected.follow_ups):,} follow-ups created, "
             f"{len(expected.status_events):,} status changes; {expected.duplicates:,} duplicate re-submissions "
             f"answered unchanged) all present: counts and SHA-256 checksums match (reports "
-            f"{report_sum[:12]}, status events {events_sum[:12]}), no report stored twice or half-written"
+            f"{report_sum[:12]}, status events {events_sum[:12]}), no report stored twice or half-written; "
+            f"{len(in_flight) + len(extra_events)} write(s) in flight when the clients stopped were stored without "
+            f"their answer arriving (sent, so allowed)"
         ),
     )
