@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import Engine
 
 from tests.reliability import Recorder
 
@@ -247,6 +248,27 @@ def empty_postgres_url(private_url: str | None) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return private_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, private_postgres_url: str | None) -> str:
+    """An empty database URL (not yet migrated): the registry-backed suites run on SQLite and PostgreSQL.
+
+    A folder narrows it by defining its own ``db_url`` (interop: SQLite only)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    return empty_postgres_url(private_postgres_url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database at ``db_url`` (the web suite replaces it with a seeded one)."""
+    from calcitrack.registry.db import make_engine, upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -15,20 +15,11 @@ from sqlalchemy import Engine
 
 from calcitrack.api.app import create_app
 from calcitrack.api.settings import Settings
-from calcitrack.registry.db import make_engine, upgrade
 
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'interop.db'}"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 

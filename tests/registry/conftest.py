@@ -1,4 +1,4 @@
-"""Registry fixtures: every registry test runs on SQLite and on PostgreSQL.
+"""Registry fixtures: every registry test runs on SQLite and PostgreSQL (``db_url``, ``engine``: tests/conftest.py).
 
 The postgres parameter uses ``CALCITRACK_TEST_POSTGRES_URL`` (``scripts/services.sh`` starts a private
 server and exports it). Unset: skipped locally, but a failure in CI (``CI=true``), so that CI can never
@@ -8,34 +8,10 @@ pass by silently skipping half of the suite.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-from tests.conftest import empty_postgres_url
 
 from calcitrack.assess import assess
 from calcitrack.kb import KnowledgeBase
 from calcitrack.models import Analysis, Finding, Modality, PatientContext, Report
-from calcitrack.registry.db import make_engine, upgrade
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, private_postgres_url: str | None) -> str:
-    """An empty database URL (not yet migrated)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'registry.db'}"
-    return empty_postgres_url(private_postgres_url)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database."""
-    eng = make_engine(db_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def make_analysis(
