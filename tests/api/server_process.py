@@ -1,4 +1,4 @@
-"""A real ``calcitrack serve`` process for the load and fault tests: start, wait until ready, kill.
+"""A real ``calcitrack serve`` process for the server, load and fault tests: start, wait until ready, kill.
 
 Why a process and not a TestClient: the load must go through uvicorn, its worker processes and TCP, and
 the fault tests send SIGKILL to the server, which only means something for a separate process.
@@ -30,13 +30,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_database(url: str) -> dict[str, str]:
-    """Migrate ``url`` and create one user and key per role of the load; returns the keys by role."""
+def prepare_database(url: str, roles: tuple[str, ...] = LOAD_ROLES) -> dict[str, str]:
+    """Migrate ``url`` and create one user and key per role (those of the load by default); returns the keys."""
     engine = make_engine(url)
     upgrade(engine)
     keys: dict[str, str] = {}
     with session_scope(engine) as session:
-        for role in LOAD_ROLES:
+        for role in roles:
             add_user(session, role, role, actor="test", source="test")
             keys[role] = create_key(session, role, actor="test", source="test")
     engine.dispose()
@@ -46,9 +46,11 @@ def prepare_database(url: str) -> dict[str, str]:
 class Server:
     """``calcitrack serve`` on a free port of 127.0.0.1, its output in ``log``; always stop it in teardown."""
 
-    def __init__(self, url: str, log: Path, *, workers: int = 1, warmup: bool = True) -> None:
+    def __init__(self, url: str, log: Path, *, workers: int = 1, warmup: bool = True,
+                 env: dict[str, str] | None = None) -> None:
         self.url = url
         self.warmup = warmup
+        self.env = env or {}  # extra settings, e.g. CALCITRACK_MAX_BODY_BYTES
         self.log = log
         self.workers = workers
         self.port = free_port()
@@ -56,7 +58,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 180.0) -> None:
-        env = {**os.environ, "CALCITRACK_API_WARMUP": "true" if self.warmup else "false"}
+        env = {**os.environ, **self.env, "CALCITRACK_API_WARMUP": "true" if self.warmup else "false"}
         env.pop("CALCITRACK_DATABASE_URL", None)
         with self.log.open("a") as out:
             self.process = subprocess.Popen(

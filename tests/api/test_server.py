@@ -7,10 +7,6 @@ uvicorn server the command starts, and httpx over TCP.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.helpers import REPORTS
+from tests.api.server_process import Server, prepare_database
 
-from calcitrack.api.auth_store import ROLES, add_user, create_key
-from calcitrack.registry.db import make_engine, session_scope, upgrade
+from calcitrack.api.auth_store import ROLES
 
 LIMIT = 256 * 1024
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -36,47 +26,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     """(base URL, key per role, server log file) of a running ``calcitrack serve``."""
     directory = tmp_path_factory.mktemp("serve")
     url = f"sqlite:///{directory / 'serve.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    keys = {}
-    with session_scope(engine) as session:
-        for role in ROLES:
-            add_user(session, role, role, actor="test", source="test")
-            keys[role] = create_key(session, role, actor="test", source="test")
-    engine.dispose()
-    port = free_port()
-    log_path = directory / "server.log"
-    env = {**os.environ, "CALCITRACK_MAX_BODY_BYTES": str(LIMIT), "CALCITRACK_API_WARMUP": "true"}
-    env.pop("CALCITRACK_DATABASE_URL", None)
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "calcitrack", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--database", url],
-            stdout=log_file, stderr=subprocess.STDOUT, env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("server did not start within 120 s")
-            time.sleep(0.2)
-        try:
-            yield base, keys, log_path
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    keys = prepare_database(url, ROLES)
+    process = Server(url, directory / "server.log", env={"CALCITRACK_MAX_BODY_BYTES": str(LIMIT)})
+    try:
+        process.start(timeout=120)
+        yield process.base, keys, process.log
+    finally:
+        process.stop()
 
 
 def test_real_server_end_to_end(server: tuple[str, dict[str, str], Path]) -> None:
