@@ -7,6 +7,7 @@ independently of the clinical content; the real KB is tested through its golden 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,6 +232,14 @@ def private_postgres_url() -> Iterator[str | None]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that is free now, for a server the test starts (API, MLLP, browser target)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def empty_postgres_url(private_url: str | None) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,13 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from tests.conftest import free_port
 
 from calcitrack.api.auth_store import add_user, create_key
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import make_engine, session_scope, upgrade
 
 LOAD_ROLES = ("service", "clinician", "coordinator")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare_database(url: str, roles: tuple[str, ...] = LOAD_ROLES) -> dict[str, str]:

@@ -23,6 +23,7 @@ from fastapi import routing as fastapi_routing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, inspect, select
 from tests.api.helpers import REPORTS, assert_problem, audit_events, auth, ingest_reports, revoke
+from tests.conftest import free_port
 from tests.reliability import Recorder, scale
 
 from calcitrack.api.app import create_app
@@ -366,7 +367,6 @@ def test_secrets_never_reach_the_logs_of_a_real_uvicorn_server(engine: Engine, s
                                                                 keys: dict[str, str], captured_logs: io.StringIO,
                                                                 reliability: Recorder, db_url: str) -> None:
     """Report text, patient ids, report ids, questions and keys (valid, wrong, revoked) through uvicorn over TCP."""
-    import socket
 
     import httpx
     import uvicorn
@@ -376,9 +376,7 @@ def test_secrets_never_reach_the_logs_of_a_real_uvicorn_server(engine: Engine, s
     patient, report_id, question = "PX-SECRET-90210", "RPT-SECRET-55", "Does my Quuxian calcification matter?"
     wrong_key = "ctk_abcdefabcdef_WrongSecretValue123"
     app = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     # Exactly the uvicorn settings of `calcitrack serve` (cli/api_cmds.py), at DEBUG level.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=log_config("DEBUG"), access_log=False,
                             server_header=False, proxy_headers=True, lifespan="on")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
+from tests.conftest import free_port
 from tests.interop.helpers import DATA
 
 from calcitrack.interop.hl7v2 import split_messages
@@ -22,13 +23,6 @@ GOOD, FRENCH = split_messages((DATA / "oru_r01.hl7").read_text(encoding="utf-8")
 
 def msa(ack: str) -> list[str]:
     return next(s for s in ack.split("\r") if s.startswith("MSA|")).split("|")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from tests.conftest import free_port
 from tests.interop.helpers import DATA
 from tests.reliability import Recorder, scale
 
@@ -45,17 +46,11 @@ def _msa(ack: str) -> list[str]:
     return next(s for s in ack.split("\r") if s.startswith("MSA|")).split("|")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Listener:
     """``calcitrack hl7 listen`` as a process of its own (so that SIGKILL means a crash)."""
 
     def __init__(self, db_url: str, log: Path) -> None:
-        self.db_url, self.log, self.port = db_url, log, _free_port()
+        self.db_url, self.log, self.port = db_url, log, free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

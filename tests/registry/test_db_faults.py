@@ -29,7 +29,8 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.api.server_process import Server, free_port, prepare_database, registry_state, report_body
+from tests.api.server_process import Server, prepare_database, registry_state, report_body
+from tests.conftest import free_port
 from tests.registry.cli_helpers import run_cli, write_jsonl
 from tests.reliability import Recorder, scale
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import free_port
 
 from calcitrack.api.auth_store import add_user, create_key
 from calcitrack.registry.db import make_engine, session_scope
@@ -42,12 +42,6 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "calcitrack", *args], env=env, check=True, capture_output=True)
 
@@ -67,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             add_user(session, name, role, actor="test", source="test")
             keys[name] = create_key(session, name, actor="test", source="test")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "calcitrack.api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
