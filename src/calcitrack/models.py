@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+"""2.0: lesions (``Analysis.lesions``, ``Assessment.lesion_id``, ``Analysis.summary``), characterisations."""
 
 
 class Organ(StrEnum):
@@ -115,6 +116,31 @@ class Modality(StrEnum):
 Lang = Literal["en", "fr"]
 CountValue = int | Literal["single", "multiple"]
 
+CHARACTERISATIONS: tuple[str, ...] = (
+    "granuloma",  # "calcified granuloma", "granulomatous", "granulome calcifié"
+    "benign",  # "benign", "bénigne", "typical benign appearance"
+    "sequela",  # "sequela of prior infection", "séquellaire", "healed", "old"
+    "insignificant",  # "of no clinical significance", "sans caractère pathologique"
+    "stable",  # "stable since 2019", "unchanged", "inchangée", "stable depuis"
+    "small",  # "tiny", "small", "millimetric", "punctiforme", "petite"
+    "hydatid",  # "hydatid cyst", "echinococcal", "kyste hydatique"
+    "ce1", "ce2", "ce3", "ce4", "ce5",  # WHO-IWGE stage of a hydatid cyst
+    "lipiodol",  # "lipiodol deposit", "post-TACE", "lipiodolisation"
+    "tumoral_calcinosis",  # "tumoral calcinosis", "calcinose pseudo-tumorale"
+    "suspicious",  # "suspicious for", "concerning for", "worrisome", "suspect de"
+    "metastasis",  # "calcified metastasis", "métastase calcifiée"
+    "stone",  # "stone", "calculus", "lithiase", "calcul"
+    "phlebolith",
+    "vascular",  # "arterial wall calcification", "calcification of the splenic artery"
+    "aneurysm",  # "aneurysm", "anévrisme"
+    "cyst",  # "calcified cyst", "kyste calcifié"
+    "abscess",  # "abscess", "abcès"
+    "post_treatment",  # "post-ablation", "after surgery", "post-chimiothérapie"
+    "tendinitis",  # "calcific tendinitis", "tendinopathie calcifiante"
+    "myositis_ossificans",
+)
+"""Labels of what the radiologist calls a calcification (clinical reference §3.3): facts the rules read."""
+
 CANCER_SITES: tuple[str, ...] = (
     "none",
     "colorectal",
@@ -146,6 +172,24 @@ class Evidence(_Model):
     text: str
 
 
+class Characterisation(_Model):
+    """What the radiologist calls the calcification ("consistent with a calcified granuloma"), with its span.
+
+    ``label`` is one of :data:`CHARACTERISATIONS`. These are the report's own words read as facts (R0):
+    the rules read them, and the explanation quotes ``evidence``.
+    """
+
+    label: str
+    evidence: Evidence | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _known_label(cls, value: str) -> str:
+        if value not in CHARACTERISATIONS:
+            raise ValueError(f"unknown characterisation {value!r}; expected one of {', '.join(CHARACTERISATIONS)}")
+        return value
+
+
 class Finding(_Model):
     """One calcification mention, structured. Negated mentions are kept: "no calcification" is information."""
 
@@ -171,6 +215,9 @@ class Finding(_Model):
     section: Section = Section.findings
     evidence: Evidence | None = None
     lang: Lang = "en"
+    characterisation: list[Characterisation] = Field(
+        default_factory=list, description="What the report calls this mention (read from its sentence)."
+    )
 
     @field_validator("count")
     @classmethod
@@ -266,7 +313,53 @@ class ReportRecommendation(_Model):
     evidence: Evidence | None = None
 
 
+class Lesion(_Model):
+    """One calcification or calcified lesion of the patient, however many times the report names it.
+
+    Grouping is defined once (:func:`calcitrack.lesions.group_lesions`) and used by every layer. The
+    attributes are merged from the mentions (``finding_ids``, in text order): a stated value beats an
+    absent one; when two mentions state different values the main mention's value is kept and every
+    value seen is listed in ``conflicts`` so that the disagreement stays visible. The lesion is current
+    and affirmed when any of its mentions is (``negated`` / ``historical`` only when all are).
+    """
+
+    id: str = "l1"
+    finding_ids: list[str] = Field(default_factory=list)
+    main_finding_id: str = "f1"
+    organ: Organ
+    organ_detail: str | None = None
+    site: str | None = None
+    count: CountValue | None = None
+    size_mm: float | None = Field(default=None, gt=0, le=1000)
+    pattern: Pattern | None = None
+    acoustic_shadow: bool | None = None
+    duct_dilatation: bool | None = None
+    associated_mass: bool | None = None
+    interval_change: IntervalChange | None = None
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    section: Section = Section.findings
+    lang: Lang = "en"
+    characterisation: list[Characterisation] = Field(default_factory=list)
+    conflicts: dict[str, list[Any]] = Field(
+        default_factory=dict, description="Attributes on which the mentions disagree: every value stated."
+    )
+    evidence: Evidence | None = Field(default=None, description="The main mention's span.")
+
+    @property
+    def labels(self) -> list[str]:
+        """The characterisation labels, without duplicates, in text order."""
+        return list(dict.fromkeys(c.label for c in self.characterisation))
+
+    @property
+    def current(self) -> bool:
+        """Affirmed and not only historical: the lesions that get an assessment."""
+        return not self.negated and not self.historical
+
+
 class Assessment(_Model):
+    lesion_id: str | None = Field(default=None, description="The lesion assessed (schema 2.0).")
     finding_id: str
     action: Action
     differential: list[DifferentialEntry] = Field(default_factory=list)
@@ -289,12 +382,26 @@ class Report(_Model):
     text: str = ""
 
 
+class Summary(_Model):
+    """The report in one line: its action (highest among current, affirmed, in-scope lesions), the lesion
+    that sets it, and a headline for a worklist. ``action`` is null when the report has no such lesion."""
+
+    action: Action | None = None
+    lesion_id: str | None = None
+    headline: str = ""
+
+
 class Analysis(_Model):
     report: Report
     context: PatientContext = Field(default_factory=PatientContext)
     findings: list[Finding] = Field(default_factory=list)
+    lesions: list[Lesion] = Field(default_factory=list)
     report_recommendations: list[ReportRecommendation] = Field(default_factory=list)
     assessments: list[Assessment] = Field(default_factory=list)
+    summary: Summary = Field(default_factory=Summary)
+    warnings: list[str] = Field(
+        default_factory=list, description="Reading warnings, e.g. a --lang that the text contradicts."
+    )
     kb_version: str = ""
     schema_version: str = SCHEMA_VERSION
     policy: str = "standard"
@@ -313,6 +420,7 @@ def json_schemas() -> dict[str, Any]:
     models: dict[str, type[BaseModel]] = {
         "Analysis": Analysis,
         "Finding": Finding,
+        "Lesion": Lesion,
         "Assessment": Assessment,
         "PatientContext": PatientContext,
     }

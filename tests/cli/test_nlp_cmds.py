@@ -36,8 +36,9 @@ def test_analyze_text_from_stdin_with_context() -> None:
                  stdin=REPORT)
     assert result.returncode == 0, result.stderr
     assert "[[calcification]]{f1}" in result.stdout
-    assert "f1: liver" in result.stdout
-    assert "action:" in result.stdout or "(no assessment)" in result.stdout
+    # the impression restates the lesion: one lesion, two mentions, one assessment
+    assert "l1 [f1, f2]: liver, site=segment_VII, size_mm=4.0" in result.stdout
+    assert result.stdout.count("    action: ") == 1 and "Report action: " in result.stdout
 
 
 def test_analyze_in_process_with_cli_runner(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from calcitrack.assess import assess
+from calcitrack.assess import assess_lesions
 from calcitrack.kb import KnowledgeBase
+from calcitrack.lesions import group_lesions
 from calcitrack.models import Analysis, Finding, Modality, PatientContext, Report
 
 
@@ -31,10 +32,11 @@ def make_analysis(
         id=report_id, patient_id=patient, date=dt.date.fromisoformat(date), modality=Modality.US, lang="en",
         text=text_ if text_ is not None else f"report {report_id}: " + "; ".join(f.model_dump_json() for f in findings),
     )
-    assessments = [assess(f, ctx, policy=policy, kb=kb) for f in findings if not f.negated and not f.historical]
+    lesions = group_lesions(findings)
+    assessments = assess_lesions(lesions, ctx, policy=policy, kb=kb)
     return Analysis(
-        report=report, context=ctx, findings=findings, assessments=assessments, kb_version=kb.kb_version,
-        policy=policy,
+        report=report, context=ctx, findings=findings, lesions=lesions, assessments=assessments,
+        kb_version=kb.kb_version, policy=policy,
     )
 
 

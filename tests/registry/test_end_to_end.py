@@ -15,7 +15,6 @@ from sqlalchemy import Engine, select
 from calcitrack.registry import session_scope
 from calcitrack.registry import tables as t
 from calcitrack.registry.batch import default_analyzer, ingest_items, parse_line
-from calcitrack.registry.linking import group_mentions
 from calcitrack.registry.queries import row_counts
 
 
@@ -25,17 +24,12 @@ def _example_items(patient: str) -> list:  # type: ignore[type-arg]
 
 
 def _require_nlp_reading(items: list, expected: list[tuple[str, str, float]]) -> None:  # type: ignore[type-arg]
-    """xfail (not fail) while the NLP does not yet read one lesion per report as a radiologist would.
-
-    The registry assertions below then run strictly as soon as the NLP reads the reports correctly.
-    """
+    """Each report reads as exactly one current lesion, as a radiologist would (text -> lesions)."""
     readings = []
     for item in items:
         analysis = default_analyzer(item.report, None, "seed")
-        readings.append([(g[0].organ.value, g[0].site, g[0].size_mm) for g in group_mentions(analysis.findings)])
-    wanted = [[lesion] for lesion in expected]
-    if readings != wanted:
-        pytest.xfail(f"NLP reading {readings} != expected {wanted} (NLP layer, not registry)")
+        readings.append([(g.organ.value, g.site, g.size_mm) for g in analysis.lesions if g.current])
+    assert readings == [[lesion] for lesion in expected]
 
 
 def test_text_series_escalates_to_one_open_workup(engine: Engine) -> None:

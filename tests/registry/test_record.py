@@ -192,7 +192,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    mine = {table.__tablename__ for table in (t.Patient, t.Report, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent)}
+    mine = {table.__tablename__ for table in (t.Patient, t.Report, t.Lesion, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent)}
 
     def table_of(op: object) -> str | None:
         item = op[0] if isinstance(op, list) else op
@@ -221,12 +221,41 @@ def test_refused_write_is_one_line_error(engine: Engine) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_terse_restatement_does_not_override_the_detailed_mention(engine: Engine, mini_kb: KnowledgeBase) -> None:
-    # "4 mm calcification in segment VI ... Impression: calcification": the impression lacks the size, so
-    # only the KB's fallback rule (workup) applies to it; the lesion's decision is the detailed mention's
+def test_terse_restatement_is_one_lesion_with_one_assessment(engine: Engine, mini_kb: KnowledgeBase) -> None:
+    # "4 mm calcification in segment VI ... Impression: calcification": the impression restates the lesion,
+    # so the report holds one lesion, assessed once on its merged attributes
     mentions = [liver(4, fid="f1"), liver(None, fid="f2", site=None, section="impression")]
     analysis = make_analysis(mini_kb, "terse", "P11", "2025-01-01", mentions, policy="standard")
-    assert [a.action.value for a in analysis.assessments] == ["no_followup", "workup"]
+    assert [a.action.value for a in analysis.assessments] == ["no_followup"]
     result = _store(engine, analysis, mini_kb)
     assert result.follow_ups_created == []
     assert _open(engine) == []
+    with session_scope(engine) as session:
+        lesions = session.scalars(select(t.Lesion)).all()
+        assert [(row.key, row.size_mm, row.site) for row in lesions] == [("l1", 4.0, "segment_VI")]
+        mentions_rows = session.scalars(select(t.Finding).order_by(t.Finding.id)).all()
+        assert {row.lesion_pk for row in mentions_rows} == {lesions[0].id}
+        assert lesions[0].main_finding_pk == mentions_rows[0].id
+        assert [row.lesion_pk for row in session.scalars(select(t.Assessment))] == [lesions[0].id]
+
+
+def test_restated_lesion_gets_one_follow_up_and_links_as_one(engine: Engine, mini_kb: KnowledgeBase) -> None:
+    first = make_analysis(
+        mini_kb, "a1", "P12", "2025-01-01",
+        [liver(6, fid="f1", pattern="coarse"), liver(None, fid="f2", site=None, section="impression")],
+    )
+    second = make_analysis(
+        mini_kb, "a2", "P12", "2025-07-01",
+        [liver(12, fid="f1", pattern="coarse"), liver(12, fid="f2", section="impression")],
+    )
+    created = _store(engine, first, mini_kb).follow_ups_created
+    assert len(created) == 1
+    result = _store(engine, second, mini_kb)
+    assert result.escalated and len(result.follow_ups_created) == 1
+    with session_scope(engine) as session:
+        data = timeline(session, "P12")
+    rows = [lesion for report in data["reports"] for lesion in report["lesions"]]
+    assert [(r["key"], r["size_mm"], r["computed_change"]) for r in rows] == [
+        ("l1", 6.0, None), ("l1", 12.0, "increased")
+    ]
+    assert rows[1]["prior_lesion_id"] == rows[0]["lesion_id"] and len(rows[1]["finding_ids"]) == 2

@@ -17,14 +17,15 @@ Resolution is deterministic and explainable (DESIGN §4):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from calcitrack.assess.agreement import report_agreement
-from calcitrack.kb.facts import facts_for, with_derived
+from calcitrack.kb.facts import Derivation, derivation, facts_for, with_derived
 from calcitrack.kb.loader import KnowledgeBase, get_kb
 from calcitrack.kb.schema import AllOf, AnyOf, Clause, Question, Rule, Test
+from calcitrack.lesions import as_lesion, group_lesions
 from calcitrack.models import (
     ACTION_RANK,
     TIER_RANK,
@@ -32,6 +33,7 @@ from calcitrack.models import (
     Assessment,
     DifferentialEntry,
     Finding,
+    Lesion,
     PatientContext,
     Recommendation,
     ReportRecommendation,
@@ -75,6 +77,8 @@ def _clause_holds(clause: Clause, actual: Any) -> bool:
         return actual is None or bool(actual != expected)
     if op == "not_in":
         return actual is None or actual not in expected
+    if op == "not_contains":
+        return not _contains(actual, expected)
     if actual is None:
         return False
     if op == "eq":
@@ -82,7 +86,7 @@ def _clause_holds(clause: Clause, actual: Any) -> bool:
     if op == "in":
         return actual in expected
     if op == "contains":
-        return isinstance(actual, list) and expected in actual
+        return _contains(actual, expected)
     if isinstance(actual, bool) or not isinstance(actual, int | float):
         return False
     if op == "lt":
@@ -94,6 +98,15 @@ def _clause_holds(clause: Clause, actual: Any) -> bool:
     return bool(actual >= expected)  # "ge": the schema admits no other operator
 
 
+def _contains(actual: Any, expected: Any) -> bool:
+    """A list fact holds ``expected`` (a value, or any value of a list)."""
+    if not isinstance(actual, list) or not actual:
+        return False
+    if isinstance(expected, list):
+        return any(item in actual for item in expected)
+    return expected in actual
+
+
 def _fields(test: Test) -> frozenset[str]:
     """The facts a condition reads (so a probe that leaves them alone cannot change the rule)."""
     if isinstance(test, AnyOf):
@@ -101,6 +114,57 @@ def _fields(test: Test) -> frozenset[str]:
     if isinstance(test, AllOf):
         return frozenset().union(*(_fields(inner) for inner in test.all))
     return frozenset({test.field})
+
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def compile_test(test: Test) -> Predicate:
+    """A closure equivalent to ``holds(test, facts)``, without re-dispatching on the test's type and
+    operator at every call (the missing-information probes evaluate rules thousands of times per report)."""
+    if isinstance(test, AnyOf | AllOf):
+        parts = tuple(compile_test(inner) for inner in (test.any if isinstance(test, AnyOf) else test.all))
+        if isinstance(test, AnyOf):
+            def any_of(facts: dict[str, Any]) -> bool:
+                for part in parts:  # noqa: SIM110 - a plain loop is faster than any() over a generator
+                    if part(facts):
+                        return True
+                return False
+            return any_of
+
+        def all_of(facts: dict[str, Any]) -> bool:
+            for part in parts:  # noqa: SIM110 - as above
+                if not part(facts):
+                    return False
+            return True
+        return all_of
+    name, op, expected = test.field, test.op, test.value
+    if op == "eq":
+        return lambda facts: (actual := facts.get(name)) is not None and bool(actual == expected)
+    if op == "in":
+        return lambda facts: (actual := facts.get(name)) is not None and actual in expected
+    if op == "not_true":
+        return lambda facts: facts.get(name) is not True
+    if op == "is_true":
+        return lambda facts: facts.get(name) is True
+    if op == "is_null":
+        return lambda facts: (actual := facts.get(name)) is None or actual == []
+    if op == "contains":
+        return lambda facts: _contains(facts.get(name), expected)
+    if op == "not_contains":
+        return lambda facts: not _contains(facts.get(name), expected)
+    return lambda facts: _clause_holds(test, facts.get(name))
+
+
+def _compile_rule(rule: Rule) -> Predicate:
+    parts = tuple(compile_test(test) for test in rule.when)
+
+    def rule_holds(facts: dict[str, Any]) -> bool:
+        for part in parts:  # noqa: SIM110 - as in compile_test
+            if not part(facts):
+                return False
+        return True
+    return rule_holds
 
 
 @dataclass(frozen=True)
@@ -113,16 +177,57 @@ class _RuleSet:
 
     rules: tuple[Rule, ...]
     readers: dict[str, tuple[int, ...]]  # for each fact, the positions of the rules that read it
+    predicates: tuple[Predicate, ...] = ()  # compiled ``when`` of each rule (see :func:`compile_test`)
+    ranks: tuple[int, ...] = ()  # action rank of each non-fallback rule, -1 for a fallback rule
+    fallback_ranks: tuple[int, ...] = ()  # action rank of each fallback rule, -1 for the others
 
     def check(self, facts: dict[str, Any]) -> list[bool]:
-        return [all(holds(t, facts) for t in rule.when) for rule in self.rules]
+        return [predicate(facts) for predicate in self.predicates]
 
     def recheck(self, base: list[bool], facts: dict[str, Any], changed: Iterable[str]) -> list[bool]:
         """Like :meth:`check`, reusing ``base`` for every rule that reads none of the ``changed`` facts."""
         held = list(base)
+        predicates = self.predicates
         for index in {i for name in changed for i in self.readers.get(name, ())}:
-            held[index] = all(holds(t, facts) for t in self.rules[index].when)
+            held[index] = predicates[index](facts)
         return held
+
+    def rank_counts(self, held: Sequence[bool]) -> tuple[list[int], list[int]]:
+        """How many holding rules sit at each action rank: (non-fallback, fallback)."""
+        counts, fallback = [0] * len(ACTION_RANK), [0] * len(ACTION_RANK)
+        for ok, rank, fallback_rank in zip(held, self.ranks, self.fallback_ranks, strict=True):
+            if ok:
+                if rank >= 0:
+                    counts[rank] += 1
+                else:
+                    fallback[fallback_rank] += 1
+        return counts, fallback
+
+    def probe_rank(
+        self,
+        base: Sequence[bool],
+        counts: tuple[list[int], list[int]],
+        facts: dict[str, Any],
+        changed: Iterable[str],
+    ) -> int | None:
+        """The winning action's rank for ``facts``, which differ from the base facts only in ``changed``:
+        only the rules reading a changed fact are re-evaluated, and the rank counts of the base
+        (:meth:`rank_counts`) are adjusted for those (None when no rule would fire)."""
+        main, fallback = list(counts[0]), list(counts[1])
+        predicates, ranks, fallback_ranks = self.predicates, self.ranks, self.fallback_ranks
+        for index in {i for name in changed for i in self.readers.get(name, ())}:
+            now = predicates[index](facts)
+            if now != base[index]:
+                step = 1 if now else -1
+                if ranks[index] >= 0:
+                    main[ranks[index]] += step
+                else:
+                    fallback[fallback_ranks[index]] += step
+        for levels in (main, fallback):
+            for rank in range(len(levels) - 1, -1, -1):
+                if levels[rank]:
+                    return rank
+        return None
 
     def fired(self, held: list[bool]) -> list[Rule]:
         """Non-fallback rules that hold, in KB order; the fallback ones only when none did."""
@@ -144,7 +249,13 @@ def _ruleset(kb: KnowledgeBase, policy: str) -> _RuleSet:
         for position, rule in enumerate(rules):
             for name in frozenset().union(*(_fields(t) for t in rule.when)):
                 readers.setdefault(name, []).append(position)
-        entry = (kb, _RuleSet(rules, {name: tuple(positions) for name, positions in readers.items()}))
+        entry = (kb, _RuleSet(
+            rules,
+            {name: tuple(positions) for name, positions in readers.items()},
+            tuple(_compile_rule(rule) for rule in rules),
+            tuple(-1 if rule.fallback else ACTION_RANK[rule.action] for rule in rules),
+            tuple(ACTION_RANK[rule.action] if rule.fallback else -1 for rule in rules),
+        ))
         _RULESETS[key] = entry
     return entry[1]
 
@@ -165,15 +276,18 @@ def winning_action(rules: Sequence[Rule]) -> Action:
 class _Decision:
     action: Action
     rules: tuple[Rule, ...]
+    held: tuple[bool, ...] = ()  # which rules of the policy's rule set hold (reused by the probes)
 
 
 def _decide(kb: KnowledgeBase, facts: dict[str, Any], policy: str) -> _Decision:
-    rules = fired_rules(kb, facts, policy)
-    return _Decision(winning_action(rules), tuple(rules))
+    ruleset = _ruleset(kb, policy)
+    held = ruleset.check(facts)
+    rules = ruleset.fired(held)
+    return _Decision(winning_action(rules), tuple(rules), tuple(held))
 
 
 def assess(
-    finding: Finding,
+    subject: Finding | Lesion,
     context: PatientContext | None = None,
     *,
     policy: str | None = None,
@@ -181,18 +295,24 @@ def assess(
     kb: KnowledgeBase | None = None,
     report_recommendations: Sequence[ReportRecommendation] = (),
 ) -> Assessment:
-    """Assess one affirmed finding. Raises :class:`AssessmentError` for a negated finding."""
-    if finding.negated:
-        raise AssessmentError(f"finding {finding.id} is negated: negated findings get no assessment")
+    """Assess one affirmed lesion (a lone finding is a lesion of one mention).
+
+    Raises :class:`AssessmentError` for a negated one: a denial gets no assessment.
+    """
+    lesion = subject if isinstance(subject, Lesion) else as_lesion(subject)
+    if lesion.negated:
+        raise AssessmentError(f"finding {lesion.main_finding_id} is negated: negated findings get no assessment")
     kb = kb or get_kb()
     context = context or PatientContext()
     policy_id = kb.resolve_policy(policy)
-    facts = facts_for(finding, context)
+    derive = derivation(kb.constants)
+    facts = facts_for(lesion, context, kb.constants)
     decision = _decide(kb, facts, policy_id)
     recommendations = _merge_recommendations(decision, lang)
-    questions = _missing_information(kb, facts, policy_id, decision.action)
+    questions = _missing_information(kb, facts, policy_id, decision, derive)
     return Assessment(
-        finding_id=finding.id,
+        lesion_id=lesion.id if isinstance(subject, Lesion) else None,
+        finding_id=lesion.main_finding_id,
         action=decision.action,
         differential=_merge_differential(decision.rules, lang),
         recommendations=recommendations,
@@ -206,8 +326,8 @@ def assess(
     )
 
 
-def assess_findings(
-    findings: Iterable[Finding],
+def assess_lesions(
+    lesions: Iterable[Lesion],
     context: PatientContext | None = None,
     *,
     policy: str | None = None,
@@ -215,12 +335,28 @@ def assess_findings(
     kb: KnowledgeBase | None = None,
     report_recommendations: Sequence[ReportRecommendation] = (),
 ) -> list[Assessment]:
-    """Assess every affirmed, current finding; negated and historical mentions get none (DESIGN §3)."""
+    """One assessment per current, affirmed lesion; negated and historical-only lesions get none."""
     return [
-        assess(f, context, policy=policy, lang=lang, kb=kb, report_recommendations=report_recommendations)
-        for f in findings
-        if not f.negated and not f.historical
+        assess(lesion, context, policy=policy, lang=lang, kb=kb, report_recommendations=report_recommendations)
+        for lesion in lesions
+        if lesion.current
     ]
+
+
+def assess_findings(
+    findings: Sequence[Finding],
+    context: PatientContext | None = None,
+    *,
+    policy: str | None = None,
+    lang: str = "en",
+    kb: KnowledgeBase | None = None,
+    report_recommendations: Sequence[ReportRecommendation] = (),
+) -> list[Assessment]:
+    """Group mentions into lesions (:func:`calcitrack.lesions.group_lesions`) and assess each lesion."""
+    return assess_lesions(
+        group_lesions(findings), context, policy=policy, lang=lang, kb=kb,
+        report_recommendations=report_recommendations,
+    )
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -278,24 +414,32 @@ def _merge_differential(rules: Sequence[Rule], lang: str) -> list[DifferentialEn
 
 
 def _missing_information(
-    kb: KnowledgeBase, facts: dict[str, Any], policy: str, action: Action
+    kb: KnowledgeBase, facts: dict[str, Any], policy: str, decision: _Decision, derive: Derivation
 ) -> list[Question]:
     """Questions whose hypothetical answer (a probe on a fact still unknown) changes the action."""
     ruleset = _ruleset(kb, policy)
-    base = ruleset.check(facts)
+    base = decision.held
+    counts = ruleset.rank_counts(base)
+    rank = ACTION_RANK[decision.action]
+    derived = {name: facts.get(name, _ABSENT) for name in _DERIVED}
+    hypothetical = dict(facts)  # one scratch copy: each probe sets one fact, then it is restored
     asked: list[Question] = []
     for question in kb.questions:
         for probe in question.probes:
-            if facts.get(probe.field) not in (None, []):
+            field = probe.field
+            original = facts.get(field)
+            if original not in (None, []):
                 continue  # already known: asking again would not be missing information
-            hypothetical = with_derived({**facts, probe.field: probe.value})
-            changed = [probe.field, *(name for name in _DERIVED if hypothetical[name] != facts.get(name, _ABSENT))]
-            rules = ruleset.fired(ruleset.recheck(base, hypothetical, changed))
-            if rules and winning_action(rules) != action:
+            hypothetical[field] = probe.value
+            with_derived(hypothetical, derive)
+            changed = [field, *(name for name in _DERIVED if hypothetical[name] != derived[name])]
+            probe_rank = ruleset.probe_rank(base, counts, hypothetical, changed)
+            hypothetical[field] = original
+            if probe_rank is not None and probe_rank != rank:
                 asked.append(question)
                 break
     return asked
 
 
 _ABSENT = object()
-_DERIVED = tuple(with_derived({}))  # the facts computed from others, which a probe may change too
+_DERIVED = tuple(with_derived({}, Derivation(0, ())))  # the facts computed from others, which a probe may change

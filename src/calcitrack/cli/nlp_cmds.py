@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from calcitrack.cli.inputs import parse_json_model
-from calcitrack.cli.options import Lang, console, err_console
+from calcitrack.cli.options import Fmt, Lang, console, err_console, print_json
 from calcitrack.errors import InputError
 from calcitrack.kb.loader import KBError
 from calcitrack.models import Analysis, PatientContext, Report
@@ -50,12 +50,15 @@ def analyze_report(report: Report, context: PatientContext | None = None, policy
             _kb_warned = True
         from calcitrack.nlp import read_report
 
+        from calcitrack.lesions import group_lesions
+
         reading = read_report(report)
         merged = context.merged_over(reading.context) if context else reading.context
         return Analysis(
             report=report.model_copy(update={"lang": reading.lang}),
             context=merged,
             findings=reading.findings,
+            lesions=group_lesions(reading.findings, report.text),
             report_recommendations=reading.report_recommendations,
         )
 
@@ -124,15 +127,23 @@ def _describe(finding: Any) -> str:
 
 
 def print_analysis_text(analysis: Analysis, out: Console = console) -> None:
-    """What a radiologist reads: the marked report, then each finding with its assessment."""
+    """What a radiologist reads: the marked report, the report's action, then each lesion (its mentions
+    listed by id) with its one assessment."""
     out.print(marked_text(analysis), markup=False)
     out.print("")
+    for warning in analysis.warnings:
+        out.print(f"warning: {warning}", markup=False)
     if not analysis.findings:
         out.print("No calcification finding.", markup=False)
-    by_id = {a.finding_id: a for a in analysis.assessments}
-    for finding in analysis.findings:
-        out.print(f"{finding.id}: {_describe(finding)}", markup=False)
-        assessment = by_id.get(finding.id)
+    elif analysis.summary.action is not None:
+        out.print(f"Report action: {analysis.summary.action.value} ({analysis.summary.headline})", markup=False)
+    by_lesion = {a.lesion_id: a for a in analysis.assessments}
+    for lesion in analysis.lesions:
+        mentions = ", ".join(lesion.finding_ids)
+        out.print(f"{lesion.id} [{mentions}]: {_describe(lesion)}", markup=False)
+        if lesion.labels:
+            out.print(f"    called: {', '.join(lesion.labels)}", markup=False)
+        assessment = by_lesion.get(lesion.id)
         if assessment is None:
             out.print("    (no assessment)", markup=False)
             continue
@@ -143,6 +154,8 @@ def print_analysis_text(analysis: Analysis, out: Console = console) -> None:
         for rec in assessment.recommendations:
             when = f" {rec.interval}" if rec.interval else ""
             out.print(f"    recommendation: [{rec.kind.value}] {rec.what}{when}", markup=False)
+        for question in assessment.missing_information:
+            out.print(f"    would change the action: {question}", markup=False)
         out.print(f"    report agreement: {assessment.report_agreement.value}", markup=False)
     for rec in analysis.report_recommendations:
         what = "no follow-up" if rec.no_followup else " ".join(x for x in (rec.modality, rec.interval) if x)
@@ -187,24 +200,68 @@ def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(
         gold: Annotated[list[Path], typer.Argument(help="gold JSON-lines files (shared/corpus/gold format)")],
-        show: Annotated[bool, typer.Option("--show", help="list every miss")] = False,
+        show: Annotated[bool, typer.Option("--show", help="list every miss (mentions, attributes, actions)")] = False,
+        fmt: Annotated[Fmt, typer.Option("--format", help="text (tables, last line JSON) or json")] = Fmt.text,
     ) -> None:
-        """Precision, recall and F1 per attribute and per language against gold files; last line is JSON."""
-        from calcitrack.nlp.evaluation import load_gold, score
+        """Mention recall/precision, attributes and qualifiers per language against gold files; when the gold
+        carries ``action``, report-action agreement and the gold × system action matrix (same rule as
+        shared/corpus/score.py). In text output the last line is the JSON of the figures."""
+        from rich.table import Table
+
+        from calcitrack.nlp.evaluation import ACTION_ORDER, NONE, load_gold, score, score_actions
 
         docs = [doc for path in gold for doc in load_gold(path)]
-        found: dict[str, list[dict[str, Any]]] = {}
+        analyses: dict[str, dict[str, Any]] = {}
         for doc in docs:
             analysis = analyze_report(Report(id=doc.id, text=doc.text))
-            found[doc.id] = [f.model_dump(mode="json") for f in analysis.findings]
-        metrics, misses = score(docs, found)
+            analyses[doc.id] = analysis.model_dump(mode="json", include={"findings", "assessments", "summary"})
+        metrics, misses = score(docs, {k: v["findings"] for k, v in analyses.items()})
+        out: dict[str, Any] = dict(metrics)
+        actions: dict[str, Any] | None = None
+        if any(doc.action is not None for doc in docs):
+            actions, action_misses = score_actions(docs, analyses)
+            misses += action_misses
+            out["actions"] = actions
+        if fmt == Fmt.json:
+            if show:
+                out["misses"] = misses
+            print_json(out)
+            return
         if show:
             for miss in misses:
                 console.print(miss, markup=False)
-        names = [k for k in next(iter(metrics.values())) if k != "mentions"]
+        names = [k for k in next(iter(metrics.values())) if k != "mentions"] if metrics else []
         console.print(f"{'metric':<16}" + "".join(f"{lang:>8}" for lang in metrics), markup=False)
         console.print(f"{'mentions':<16}" + "".join(f"{m['mentions']:>8}" for m in metrics.values()), markup=False)
         for name in names:
             cells = "".join(f"{'-' if m[name] is None else format(m[name], '.3f'):>8}" for m in metrics.values())
             console.print(f"{name:<16}" + cells, markup=False)
-        print(json.dumps(metrics))
+        if actions is not None:
+            columns = [*ACTION_ORDER, NONE]
+            table = Table(title=f"Report action, gold (rows) x system (columns), {actions['n']} scored reports")
+            table.add_column("gold \\ system")
+            for col in columns:
+                table.add_column(col, justify="right")
+            for row in ACTION_ORDER:
+                cells = actions["matrix"][row]
+                table.add_row(row, *(f"[bold]{cells[c]}[/bold]" if c == row and cells[c] else str(cells[c] or ".")
+                                     for c in columns))
+            wide = Console(highlight=False, soft_wrap=True, width=max(console.width, 90), file=console.file)
+            wide.print(table)  # at least 90 columns: the action names are never cut
+            agreement = "  ".join(f"{lang} {value:.3f} (n={actions['scored'][lang]})"
+                                  for lang, value in actions["agreement"].items())
+            console.print(f"action agreement: {agreement or '-'}", markup=False)
+            ids = ", ".join(actions["under_calls_urgent_ids"])
+            console.print(f"under-calls of urgent (gold urgent, system below workup): {actions['under_calls_urgent']}"
+                          + (f" ({ids})" if ids else ""), markup=False)
+            console.print(f"under-calls: {actions['under_calls']}  over-calls: {actions['over_calls']}", markup=False)
+            console.print(f"summary.action differs from the scorer's rule: {actions['summary_disagreements']}"
+                          + (f" ({', '.join(actions['summary_disagreement_ids'])})"
+                             if actions["summary_disagreement_ids"] else "")
+                          + f"; agreement with summary.action instead: {actions['summary_agreement'] or 0:.3f}",
+                          markup=False)
+            unscored = {k: v for k, v in actions["unscored"].items() if v}
+            if unscored:
+                console.print("gold action null (not scored), system said: "
+                              + ", ".join(f"{k} {v}" for k, v in unscored.items()), markup=False)
+        print(json.dumps(out))

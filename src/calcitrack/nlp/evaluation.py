@@ -174,3 +174,104 @@ def _score_doc(doc: GoldDoc, found: list[dict[str, Any]], tally: Tally, misses: 
             if i not in used:
                 tally.fp += 1
                 note(f'extra finding {finding.get("organ")} "{(finding.get("evidence") or {}).get("text")}"')
+
+
+# --- Report actions -------------------------------------------------------------------------------------
+
+ACTION_ORDER = ("out_of_scope", "no_followup", "surveillance", "workup", "urgent")
+NONE = "none"  # the column of reports for which the system gave no assessment at all
+
+
+def system_action(analysis: dict[str, Any]) -> str | None:
+    """The report's action as ``shared/corpus/score.py`` reads it: the highest ``action`` among the
+    Analysis' ``assessments`` (out_of_scope < no_followup < surveillance < workup < urgent); ``None``
+    when there is no assessment."""
+    acts = [a.get("action") for a in analysis.get("assessments") or [] if a.get("action") in ACTION_ORDER]
+    return max(acts, key=ACTION_ORDER.index) if acts else None
+
+
+def gold_actions(doc: GoldDoc) -> list[str] | None:
+    """The accepted actions of a gold document (a list means either is right); ``None`` = not scored."""
+    if doc.action is None:
+        return None
+    wanted = doc.action if isinstance(doc.action, list) else [doc.action]
+    bad = [w for w in wanted if w not in ACTION_ORDER]
+    if bad:
+        raise InputError(f"{doc.id}: unknown gold action {bad[0]!r} (expected one of {', '.join(ACTION_ORDER)})")
+    return [str(w) for w in wanted]
+
+
+def score_actions(
+    docs: Iterable[GoldDoc], analyses: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Any], list[str]]:
+    """Action agreement and the gold × system confusion matrix, with the scorer's rule (:func:`system_action`).
+
+    - Only documents whose gold ``action`` is not null are scored; a list of gold actions accepts any of
+      them. In the matrix such a document sits in the row of the accepted action the system gave when it
+      gave one, else in the row of its first listed action.
+    - ``under_calls_urgent``: gold accepts ``urgent`` and the system is below ``workup`` (or gave nothing).
+    - ``under_calls`` / ``over_calls``: the system is below the lowest / above the highest accepted action
+      (no assessment counts as below everything).
+    - ``summary_agreement``: the overall agreement had ``analysis.summary.action`` been used instead.
+    - ``summary_disagreements``: documents where ``analysis.summary.action`` (the highest among current,
+      affirmed, in-scope lesions) differs from the scorer's rule; they can differ because the scorer also
+      counts assessments of out-of-scope, negated or historical lesions when the system emits them.
+    - ``unscored``: what the system said on documents whose gold action is null (nothing to act on).
+    """
+    columns = [*ACTION_ORDER, NONE]
+    matrix = {g: dict.fromkeys(columns, 0) for g in ACTION_ORDER}
+    unscored = dict.fromkeys(columns, 0)
+    per_lang: dict[str, list[int]] = {}
+    summary_ok = 0
+    under_urgent: list[str] = []
+    under: list[str] = []
+    over: list[str] = []
+    summary_diff: list[str] = []
+    misses: list[str] = []
+
+    def rank(action: str | None) -> int:
+        return -1 if action is None else ACTION_ORDER.index(action)
+
+    for doc in docs:
+        analysis = analyses.get(doc.id)
+        if analysis is None:
+            continue
+        got = system_action(analysis)
+        summary = (analysis.get("summary") or {}).get("action")
+        if "summary" in analysis and summary != got:
+            summary_diff.append(doc.id)
+        wanted = gold_actions(doc)
+        if wanted is None:
+            unscored[got or NONE] += 1
+            continue
+        ok = got in wanted
+        summary_ok += int(summary in wanted)
+        row = got if ok and got is not None else wanted[0]
+        matrix[row][got or NONE] += 1
+        for lang in (doc.lang, "all"):
+            counts = per_lang.setdefault(lang, [0, 0])
+            counts[0] += int(ok)
+            counts[1] += 1
+        if not ok:
+            misses.append(f"{doc.id}: action gold={doc.action} got={got}")
+            if rank(got) < min(rank(w) for w in wanted):
+                under.append(doc.id)
+            elif rank(got) > max(rank(w) for w in wanted):
+                over.append(doc.id)
+        if "urgent" in wanted and rank(got) < rank("workup"):
+            under_urgent.append(doc.id)
+    result: dict[str, Any] = {
+        "n": per_lang.get("all", [0, 0])[1],
+        "agreement": {lang: round(ok / n, 3) for lang, (ok, n) in sorted(per_lang.items())},
+        "scored": {lang: n for lang, (_, n) in sorted(per_lang.items())},
+        "matrix": matrix,
+        "under_calls_urgent": len(under_urgent),
+        "under_calls_urgent_ids": under_urgent,
+        "under_calls": len(under),
+        "over_calls": len(over),
+        "summary_agreement": round(summary_ok / per_lang["all"][1], 3) if per_lang else None,
+        "summary_disagreements": len(summary_diff),
+        "summary_disagreement_ids": summary_diff,
+        "unscored": unscored,
+    }
+    return result, misses

@@ -24,10 +24,11 @@ from calcitrack.assess.durations import duration_days
 from calcitrack.assess.engine import assess
 from calcitrack.errors import InputError
 from calcitrack.kb import KnowledgeBase, get_kb
-from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Finding, IntervalChange, Report
+from calcitrack.lesions import group_lesions
+from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Finding, IntervalChange, Lesion, Report
 from calcitrack.registry import audit, followups
 from calcitrack.registry import tables as t
-from calcitrack.registry.linking import Candidate, compute_change, group_mentions, link, new_suspicious_features
+from calcitrack.registry.linking import Candidate, compute_change, link, new_suspicious_features
 
 
 class ReportConflictError(InputError):
@@ -109,7 +110,8 @@ class _Context:
     escalation_role: str
     kb: KnowledgeBase | None
     result: RecordResult
-    open_by_finding: dict[int, list[t.FollowUp]] = field(default_factory=dict)
+    open_by_lesion: dict[int, list[t.FollowUp]] = field(default_factory=dict)
+    mains: list[tuple[t.Lesion, t.Finding]] = field(default_factory=list)
     created: list[t.FollowUp] = field(default_factory=list)
     closures: list[_Closure] = field(default_factory=list)
 
@@ -157,11 +159,13 @@ def record(
         _retire_version(ctx, existing)
     # Few round trips: read everything first, build all new rows without autoflush, flush once, then
     # apply the status changes and audit events (which need the new ids); the commit flushes those.
-    earlier = [] if new_patient else _earlier_findings(session, patient, existing, report.date)
+    earlier = [] if new_patient else _earlier_lesions(session, patient, existing, report.date)
     with session.no_autoflush:
         session.add(report)
         _store_findings(ctx, earlier)
     session.flush()
+    for lesion_row, main in ctx.mains:
+        lesion_row.main_finding_pk = main.id
     audit.log(
         session, actor=actor, source=source, entity="report", entity_pk=report.id,
         event_name="amended" if existing else "ingested", new=f"version {version}",
@@ -198,16 +202,16 @@ def _retire_version(ctx: _Context, old: t.Report) -> None:
         ctx.result.follow_ups_closed.append(row.id)
 
 
-def _earlier_findings(
+def _earlier_lesions(
     session: Session, patient: t.Patient, replaced: t.Report | None, before: dt.date | None
-) -> list[t.Finding]:
-    """Non-historical findings of the patient's current reports dated up to ``before`` (one query)."""
+) -> list[t.Lesion]:
+    """Non-historical lesions of the patient's current reports dated up to ``before`` (one query)."""
     query = (
-        select(t.Finding)
-        .options(defer(t.Finding.data))  # linking needs the columns, not the stored JSON
-        .join(t.Report, t.Finding.report_pk == t.Report.id)
-        .where(t.Finding.patient_pk == patient.id, t.Report.is_current.is_(True), t.Finding.historical.is_(False))
-        .order_by(t.Report.date, t.Report.id, t.Finding.id)
+        select(t.Lesion)
+        .options(defer(t.Lesion.data))  # linking needs the columns, not the stored JSON
+        .join(t.Report, t.Lesion.report_pk == t.Report.id)
+        .where(t.Lesion.patient_pk == patient.id, t.Report.is_current.is_(True), t.Lesion.historical.is_(False))
+        .order_by(t.Report.date, t.Report.id, t.Lesion.id)
     )
     if replaced is not None:
         query = query.where(t.Report.id != replaced.id)
@@ -216,25 +220,25 @@ def _earlier_findings(
     return list(session.scalars(query).all())
 
 
-def _candidates(rows: list[t.Finding]) -> list[Candidate]:
-    """Latest affirmed finding of each lesion (no later finding links to it)."""
-    superseded = {row.prior_finding_pk for row in rows if row.prior_finding_pk is not None}
+def _candidates(rows: list[t.Lesion]) -> list[Candidate]:
+    """The latest affirmed row of each lesion chain (no later lesion links to it)."""
+    superseded = {row.prior_lesion_pk for row in rows if row.prior_lesion_pk is not None}
     return [
         Candidate(
             pk=row.id, organ=row.organ, site=row.site, size_mm=row.size_mm, pattern=row.pattern,
             associated_mass=row.associated_mass, duct_dilatation=row.duct_dilatation, order=order,
         )
         for order, row in enumerate(rows)
-        if row.id not in superseded and not row.negated and row.mention_of_pk is None
+        if row.id not in superseded and not row.negated
     ]
 
 
-def _chain(pk: int | None, by_pk: dict[int, t.Finding]) -> list[int]:
+def _chain(pk: int | None, by_pk: dict[int, t.Lesion]) -> list[int]:
     chain: list[int] = []
     while pk is not None and pk not in chain:
         chain.append(pk)
         row = by_pk.get(pk)
-        pk = row.prior_finding_pk if row is not None else None
+        pk = row.prior_lesion_pk if row is not None else None
     return chain
 
 
@@ -249,69 +253,79 @@ def _finding_row(report: t.Report, patient: t.Patient, finding: Finding) -> t.Fi
     )
 
 
-def _load_open_follow_ups(ctx: _Context, finding_pks: set[int]) -> None:
-    if not finding_pks:
+def _lesion_row(report: t.Report, patient: t.Patient, lesion: Lesion) -> t.Lesion:
+    return t.Lesion(
+        report=report, patient=patient, key=lesion.id, organ=lesion.organ.value, site=lesion.site,
+        size_mm=lesion.size_mm, count=None if lesion.count is None else str(lesion.count),
+        pattern=lesion.pattern.value if lesion.pattern else None, associated_mass=lesion.associated_mass,
+        duct_dilatation=lesion.duct_dilatation, negated=lesion.negated, historical=lesion.historical,
+        reported_change=lesion.interval_change.value if lesion.interval_change else None,
+        data=lesion.model_dump(mode="json"),
+    )
+
+
+def _load_open_follow_ups(ctx: _Context, lesion_pks: set[int]) -> None:
+    if not lesion_pks:
         return
     for row in ctx.session.scalars(
         select(t.FollowUp)
-        .where(t.FollowUp.finding_pk.in_(finding_pks), t.FollowUp.status.in_(t.OPEN_STATUSES))
+        .where(t.FollowUp.lesion_pk.in_(lesion_pks), t.FollowUp.status.in_(t.OPEN_STATUSES))
         .order_by(t.FollowUp.id)
     ):
-        ctx.open_by_finding.setdefault(row.finding_pk, []).append(row)
+        if row.lesion_pk is not None:
+            ctx.open_by_lesion.setdefault(row.lesion_pk, []).append(row)
 
 
-def _store_findings(ctx: _Context, earlier: list[t.Finding]) -> None:
-    """Store every mention; link, re-assess and plan follow-ups per lesion (group of mentions)."""
+def _lesions_of(analysis: Analysis) -> list[Lesion]:
+    """The analysis' lesions; an analysis made before schema 2.0 has none, so its mentions are grouped
+    here with the same rule (:func:`calcitrack.lesions.group_lesions`)."""
+    return analysis.lesions or group_lesions(analysis.findings, analysis.report.text)
+
+
+def _store_findings(ctx: _Context, earlier: list[t.Lesion]) -> None:
+    """Store every mention and every lesion; link, re-assess and plan follow-ups per lesion."""
     session, analysis = ctx.session, ctx.analysis
     by_pk = {row.id: row for row in earlier}
-    groups = group_mentions(analysis.findings)
-    representatives = [group[0] for group in groups]
-    negated = [f for f in analysis.findings if f.negated and not f.historical]
-    links = link(representatives + negated, _candidates(earlier))
-    chains = {fid: _chain(prior.pk, by_pk) for fid, prior in links.items()}
+    lesions = _lesions_of(analysis)
+    linkable = [lesion for lesion in lesions if not lesion.historical]
+    links = link(linkable, _candidates(earlier))
+    chains = {lid: _chain(prior.pk, by_pk) for lid, prior in links.items()}
     _load_open_follow_ups(ctx, {pk for chain in chains.values() for pk in chain})
-    assessments = {a.finding_id: a for a in analysis.assessments}
-    rows: dict[str, t.Finding] = {}
+    assessments = {a.lesion_id: a for a in analysis.assessments if a.lesion_id is not None}
+    finding_rows: dict[str, t.Finding] = {}
     for finding in analysis.findings:
-        rows[finding.id] = _finding_row(ctx.report, ctx.patient, finding)
-        session.add(rows[finding.id])
-    for finding in negated:
-        prior = links.get(finding.id)
+        finding_rows[finding.id] = _finding_row(ctx.report, ctx.patient, finding)
+        session.add(finding_rows[finding.id])
+    for lesion in lesions:
+        row = _lesion_row(ctx.report, ctx.patient, lesion)
+        session.add(row)
+        main = finding_rows.get(lesion.main_finding_id)
+        mentions = [finding_rows[fid] for fid in lesion.finding_ids if fid in finding_rows]
+        for mention in mentions:
+            mention.lesion = row
+            if mention is not main:
+                mention.mention_of = main
+        prior = links.get(lesion.id)
+        if main is None:
+            continue
+        ctx.mains.append((row, main))
         if prior is not None:
-            row = rows[finding.id]
-            row.prior_finding_pk = prior.pk
-            row.computed_change = IntervalChange.resolved.value
-            _plan_follow_ups(ctx, [finding], row, prior, None, chains[finding.id])
-    for finding in analysis.findings:
-        if finding.historical and finding.id in assessments:
-            session.add(_assessment_row(rows[finding.id], assessments[finding.id], recomputed=False))
-    for group in groups:
-        lead = rows[group[0].id]
-        prior = links.get(group[0].id)
-        change = compute_change(prior.size_mm, group[0].size_mm) if prior is not None else None
-        effective: list[Assessment] = []
-        for member in group:
-            row = rows[member.id]
-            if member is not group[0]:
-                row.mention_of = lead
-            row.computed_change = _value(change)
-            result = _store_assessments(ctx, member, row, assessments.get(member.id))
-            if result is not None:
-                effective.append(result)
-        if prior is not None:
-            lead.prior_finding_pk = prior.pk
-        _plan_follow_ups(ctx, group, lead, prior, _group_action(ctx, effective), chains.get(group[0].id, []))
-
-
-def _group_action(ctx: _Context, effective: list[Assessment]) -> Assessment | None:
-    """The assessment that decides for a lesion mentioned several times: the highest action among the
-    mentions a specific rule decided. A terse restatement ("Impression: calcified splenic granulomas")
-    lacks the size and pattern of the findings sentence and so only reaches the KB's fallback rule; it
-    must not override the decision on the detailed mention of the same lesion."""
-    kb = ctx.kb or get_kb()
-    fallback_ids = {rule.id for rule in kb.rules if rule.fallback}
-    decided = [a for a in effective if not set(a.rules_fired) <= fallback_ids]
-    return max(decided or effective, key=lambda a: ACTION_RANK[a.action], default=None)
+            row.prior_lesion_pk = prior.pk
+            main.prior_finding_pk = by_pk[prior.pk].main_finding_pk
+        chain = chains.get(lesion.id, [])
+        if lesion.negated:
+            if prior is not None:
+                for item in (row, *mentions):  # the mentions mirror their lesion's computed change
+                    item.computed_change = IntervalChange.resolved.value
+                _plan_follow_ups(ctx, lesion, row, main, prior, None, chain)
+            continue
+        if lesion.historical:
+            continue
+        change = compute_change(prior.size_mm, lesion.size_mm) if prior is not None else None
+        for item in (row, *mentions):
+            item.computed_change = _value(change)
+        assessment = _store_assessments(ctx, lesion, row, main, assessments.get(lesion.id))
+        _plan_follow_ups(ctx, lesion, row, main, prior, assessment, chain)
 
 
 def _value(change: IntervalChange | None) -> str | None:
@@ -319,17 +333,18 @@ def _value(change: IntervalChange | None) -> str | None:
 
 
 def _store_assessments(
-    ctx: _Context, finding: Finding, row: t.Finding, assessment: Assessment | None
-) -> Assessment | None:
-    """Store the analysis' assessment; re-assess when the computed interval change differs from the report's."""
+    ctx: _Context, lesion: Lesion, row: t.Lesion, main: t.Finding, assessment: Assessment | None
+) -> Assessment:
+    """Store the lesion's assessment (assessing it when an analysis older than schema 2.0 has none);
+    re-assess when the computed interval change differs from the report's."""
     if assessment is None:
-        return None
-    ctx.session.add(_assessment_row(row, assessment, recomputed=False))
-    if row.computed_change is None or row.computed_change == row.reported_change or finding.negated:
+        assessment = _reassess(lesion, ctx.analysis, ctx.kb)
+    ctx.session.add(_assessment_row(main, row, assessment, recomputed=False))
+    if row.computed_change is None or row.computed_change == row.reported_change:
         return assessment
-    updated = finding.model_copy(update={"interval_change": IntervalChange(row.computed_change)})
+    updated = lesion.model_copy(update={"interval_change": IntervalChange(row.computed_change)})
     recomputed = _reassess(updated, ctx.analysis, ctx.kb)
-    ctx.session.add(_assessment_row(row, recomputed, recomputed=True))
+    ctx.session.add(_assessment_row(main, row, recomputed, recomputed=True))
     return recomputed
 
 
@@ -337,56 +352,58 @@ _REASSESS_CACHE: dict[tuple[int, str, str, str, str, str], Assessment] = {}
 _REASSESS_CACHE_SIZE = 4096
 
 
-def _reassess(finding: Finding, analysis: Analysis, kb: KnowledgeBase | None) -> Assessment:
-    """``assess`` with the computed change, memoised: the engine is pure and its missing-information
-    probes make it the costliest step of ingest, while follow-up series repeat the same findings."""
+def _reassess(lesion: Lesion, analysis: Analysis, kb: KnowledgeBase | None) -> Assessment:
+    """``assess`` of a lesion (with the computed change), memoised: the engine is pure and its
+    missing-information probes make it the costliest step of ingest, while follow-up series repeat the
+    same lesions."""
     kb = kb or get_kb()
     key = (
         id(kb),
         analysis.policy,
-        finding.lang,
-        finding.model_dump_json(exclude={"id", "evidence"}),
+        lesion.lang,
+        lesion.model_dump_json(exclude={"id", "evidence", "finding_ids", "main_finding_id"}),
         analysis.context.model_dump_json(),
         "".join(r.model_dump_json() for r in analysis.report_recommendations),
     )
     cached = _REASSESS_CACHE.get(key)
     if cached is None:
         cached = assess(
-            finding, analysis.context, policy=analysis.policy, lang=finding.lang, kb=kb,
+            lesion, analysis.context, policy=analysis.policy, lang=lesion.lang, kb=kb,
             report_recommendations=analysis.report_recommendations,
         )
         if len(_REASSESS_CACHE) >= _REASSESS_CACHE_SIZE:
             _REASSESS_CACHE.clear()
         _REASSESS_CACHE[key] = cached
-    return cached.model_copy(update={"finding_id": finding.id})
+    return cached.model_copy(update={"lesion_id": lesion.id, "finding_id": lesion.main_finding_id})
 
 
-def _assessment_row(row: t.Finding, assessment: Assessment, *, recomputed: bool) -> t.Assessment:
+def _assessment_row(main: t.Finding, lesion: t.Lesion, assessment: Assessment, *, recomputed: bool) -> t.Assessment:
     return t.Assessment(
-        finding=row, action=assessment.action.value, policy=assessment.policy,
+        finding=main, lesion=lesion, action=assessment.action.value, policy=assessment.policy,
         kb_version=assessment.kb_version, recomputed=recomputed, data=assessment.model_dump(mode="json"),
     )
 
 
 def _plan_follow_ups(
     ctx: _Context,
-    mentions: list[Finding],
-    row: t.Finding,
+    lesion: Lesion,
+    row: t.Lesion,
+    main: t.Finding,
     prior: Candidate | None,
     assessment: Assessment | None,
     chain: list[int],
 ) -> None:
     """Decide which follow-ups of this lesion to create, fulfil, supersede or close (docs/registry.md)."""
-    open_rows = sorted((r for pk in chain for r in ctx.open_by_finding.get(pk, [])), key=lambda r: r.id)
+    open_rows = sorted((r for pk in chain for r in ctx.open_by_lesion.get(pk, [])), key=lambda r: r.id)
     change = row.computed_change or row.reported_change
     report_label = f"report {ctx.report.report_id}"
-    if mentions[0].negated or change == IntervalChange.resolved.value:
+    if lesion.negated or change == IntervalChange.resolved.value:
         _close_all(ctx, open_rows, "done", f"finding resolved on {report_label}")
         return
     if assessment is None:  # no assessment (the analysis gave none): nothing to decide
         return
     action = assessment.action
-    features = sorted({name for mention in mentions for name in new_suspicious_features(mention, prior)})
+    features = new_suspicious_features(lesion, prior)
     escalate = change == IntervalChange.increased.value or bool(features)
     origin = "assessment"
     plan = followups.plan_for(assessment)
@@ -409,7 +426,7 @@ def _plan_follow_ups(
             _close_all(ctx, open_rows, "done", f"stable for {duration} on {report_label}")
             return
     new = t.FollowUp(
-        patient=ctx.patient, finding=row, action=action.value, what=plan.what,
+        patient=ctx.patient, finding=main, lesion=row, action=action.value, what=plan.what,
         interval=plan.interval, duration=plan.duration,
         surveillance_start=start if action == Action.surveillance else None,
         opened_on=base, due_date=followups.due_date(base, action.value, plan.interval), status="pending",

@@ -1,13 +1,14 @@
-"""Longitudinal linking: which earlier finding is this one, and how did it change?
+"""Longitudinal linking: which earlier lesion is this one, and how did it change?
 
 Why the registry computes change itself: reports often omit the comparison ("6 mm" then "11 mm" with
 no word about growth). The rule (documented in docs/registry.md):
 
-* candidates are the patient's earlier affirmed, current findings that are the latest of their lesion
-  (no later finding links to them), in the same organ;
+* linking works on lesions (:mod:`calcitrack.lesions`), never on single mentions: candidates are the
+  patient's earlier affirmed, current lesions that are the latest of their chain (no later lesion links
+  to them), in the same organ;
 * a known site on both sides must be equal; equal sites score 4, an equal pattern 1, close sizes up to 1;
 * when neither side gives a site, the link is made only if the organ holds exactly one candidate and
-  the new report exactly one finding there (otherwise the lesion is ambiguous and stays unlinked);
+  the new report exactly one lesion there (otherwise the lesion is ambiguous and stays unlinked);
 * pairs are assigned greedily by score, most recent candidate first on ties, one-to-one.
 
 Size change: growth is an increase of at least :data:`GROWTH_MIN_MM` *and* :data:`GROWTH_MIN_FRACTION`
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from calcitrack.models import Finding, IntervalChange
+from calcitrack.models import Finding, IntervalChange, Lesion
 
 GROWTH_MIN_MM = 2.0
 GROWTH_MIN_FRACTION = 0.20
@@ -28,7 +29,7 @@ SUSPICIOUS_FEATURES: tuple[str, ...] = ("associated_mass", "duct_dilatation")
 
 @dataclass(frozen=True)
 class Candidate:
-    """An earlier finding as linking sees it (decoupled from the ORM so the rule is testable alone)."""
+    """An earlier lesion as linking sees it (decoupled from the ORM so the rule is testable alone)."""
 
     pk: int
     organ: str
@@ -52,7 +53,7 @@ def compute_change(prior_mm: float | None, current_mm: float | None) -> Interval
     return IntervalChange.stable
 
 
-def new_suspicious_features(finding: Finding, prior: Candidate | None) -> list[str]:
+def new_suspicious_features(finding: Finding | Lesion, prior: Candidate | None) -> list[str]:
     """Suspicious features present now and not known to be present before."""
     features = []
     for name in SUSPICIOUS_FEATURES:
@@ -61,7 +62,7 @@ def new_suspicious_features(finding: Finding, prior: Candidate | None) -> list[s
     return features
 
 
-def _score(finding: Finding, candidate: Candidate) -> float | None:
+def _score(finding: Finding | Lesion, candidate: Candidate) -> float | None:
     if finding.organ.value != candidate.organ:
         return None
     if finding.site and candidate.site and finding.site != candidate.site:
@@ -76,8 +77,8 @@ def _score(finding: Finding, candidate: Candidate) -> float | None:
     return score
 
 
-def link(findings: Sequence[Finding], candidates: Sequence[Candidate]) -> dict[str, Candidate]:
-    """Map finding ids of a new report to the earlier finding of the same lesion (see module doc)."""
+def link(findings: Sequence[Finding | Lesion], candidates: Sequence[Candidate]) -> dict[str, Candidate]:
+    """Map lesion ids of a new report to the earlier lesion row of the same lesion (see module doc)."""
     linkable = [f for f in findings if not f.historical]
     pairs: list[tuple[float, int, str, Candidate]] = []
     for finding in linkable:
@@ -100,51 +101,3 @@ def link(findings: Sequence[Finding], candidates: Sequence[Candidate]) -> dict[s
         matched[finding_id] = candidate
         used.add(candidate.pk)
     return matched
-
-
-MENTION_SIZE_TOLERANCE_MM = 1.0
-
-
-def group_mentions(findings: Sequence[Finding]) -> list[list[Finding]]:
-    """Group the affirmed, current mentions of one report into lesions.
-
-    A report often names a lesion twice (findings section, then impression). Mentions join a group when
-    the organ is the same, the sites are equal or one is unknown, and the sizes differ by at most
-    :data:`MENTION_SIZE_TOLERANCE_MM` or one is unknown. The first mention of a group with the most
-    detail (site, size, pattern, findings section) represents it: it is the one linked over time.
-    """
-    groups: list[list[Finding]] = []
-    profiles: list[dict[str, object]] = []
-    for finding in findings:
-        if finding.negated or finding.historical:
-            continue
-        for group, profile in zip(groups, profiles, strict=True):
-            if profile["organ"] != finding.organ:
-                continue
-            site, size = profile["site"], profile["size"]
-            if finding.site and site and finding.site != site:
-                continue
-            if (
-                finding.size_mm is not None
-                and isinstance(size, float)
-                and abs(finding.size_mm - size) > MENTION_SIZE_TOLERANCE_MM
-            ):
-                continue
-            group.append(finding)
-            profile["site"] = site or finding.site
-            profile["size"] = size if size is not None else finding.size_mm
-            break
-        else:
-            groups.append([finding])
-            profiles.append({"organ": finding.organ, "site": finding.site, "size": finding.size_mm})
-    return [sorted(group, key=_detail, reverse=True) for group in groups]
-
-
-def _detail(finding: Finding) -> tuple[int, int, int, int]:
-    # sorted() is stable, so among equally detailed mentions the first in the report stays first
-    return (
-        int(finding.site is not None),
-        int(finding.size_mm is not None),
-        int(finding.pattern is not None),
-        int(finding.section.value == "findings"),
-    )

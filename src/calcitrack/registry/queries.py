@@ -19,8 +19,10 @@ from calcitrack.registry import tables as t
 
 WORKLIST_FIELDS: tuple[str, ...] = (
     "follow_up_id", "patient_id", "report_id", "finding_id", "finding_key", "organ", "site", "size_mm",
-    "action", "status", "due_date", "what", "responsible", "escalation_role", "escalated",
+    "action", "status", "due_date", "what", "responsible", "escalation_role", "escalated", "lesion_id",
 )
+"""One row per follow-up; organ, site and size are the lesion's merged values (its main mention's for
+follow-ups stored before lesions existed)."""
 
 
 def _worklist_query(
@@ -28,12 +30,15 @@ def _worklist_query(
 ) -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = (
         select(
-            t.FollowUp.id, t.Patient.key, t.Report.report_id, t.Finding.id, t.Finding.key, t.Finding.organ,
-            t.Finding.site, t.Finding.size_mm, t.FollowUp.action, t.FollowUp.status, t.FollowUp.due_date,
-            t.FollowUp.what, t.FollowUp.responsible, t.FollowUp.escalation_role, t.FollowUp.escalated_at,
+            t.FollowUp.id, t.Patient.key, t.Report.report_id, t.Finding.id, t.Finding.key,
+            func.coalesce(t.Lesion.organ, t.Finding.organ), func.coalesce(t.Lesion.site, t.Finding.site),
+            func.coalesce(t.Lesion.size_mm, t.Finding.size_mm), t.FollowUp.action, t.FollowUp.status,
+            t.FollowUp.due_date, t.FollowUp.what, t.FollowUp.responsible, t.FollowUp.escalation_role,
+            t.FollowUp.escalated_at, t.FollowUp.lesion_pk,
         )
         .join(t.Patient, t.FollowUp.patient_pk == t.Patient.id)
         .join(t.Finding, t.FollowUp.finding_pk == t.Finding.id)
+        .outerjoin(t.Lesion, t.FollowUp.lesion_pk == t.Lesion.id)
         .join(t.Report, t.Finding.report_pk == t.Report.id)
         .where(t.FollowUp.status.in_(list(statuses)) if statuses else text(t.OPEN_PREDICATE))
         .order_by(t.FollowUp.due_date, t.FollowUp.id)
@@ -64,7 +69,7 @@ def worklist(
         dict(
             zip(
                 WORKLIST_FIELDS,
-                (*row[:10], row[10].isoformat(), row[11], row[12], row[13], row[14] is not None),
+                (*row[:10], row[10].isoformat(), row[11], row[12], row[13], row[14] is not None, row[15]),
                 strict=True,
             )
         )
@@ -100,6 +105,15 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
         select(t.FollowUp).where(t.FollowUp.patient_pk == patient.id).order_by(t.FollowUp.id)
     ).all()
     events = _events(session, "follow_up", [f.id for f in follow_ups])
+    lesion_assessments: dict[int, list[t.Assessment]] = {}
+    for verdict in session.scalars(
+        select(t.Assessment)
+        .join(t.Lesion, t.Assessment.lesion_pk == t.Lesion.id)
+        .where(t.Lesion.patient_pk == patient.id)
+        .order_by(t.Assessment.id)
+    ):
+        if verdict.lesion_pk is not None:
+            lesion_assessments.setdefault(verdict.lesion_pk, []).append(verdict)
     report_items = []
     for report in reports:
         findings = []
@@ -115,11 +129,27 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
                     "reassessed": bool(effective and effective.recomputed),
                 }
             )
+        lesions = []
+        for lesion in report.lesions:
+            verdicts = [a for a in lesion_assessments.get(lesion.id, [])]
+            effective = verdicts[-1] if verdicts else None
+            lesions.append(
+                {
+                    "lesion_id": lesion.id, "key": lesion.key, "organ": lesion.organ, "site": lesion.site,
+                    "size_mm": lesion.size_mm, "count": lesion.count, "pattern": lesion.pattern,
+                    "negated": lesion.negated, "historical": lesion.historical,
+                    "reported_change": lesion.reported_change, "computed_change": lesion.computed_change,
+                    "prior_lesion_id": lesion.prior_lesion_pk,
+                    "action": effective.action if effective else None,
+                    "reassessed": bool(effective and effective.recomputed),
+                    "finding_ids": [mention.id for mention in lesion.mentions],
+                }
+            )
         report_items.append(
             {
                 "report_id": report.report_id, "version": report.version, "current": report.is_current,
                 "date": report.date.isoformat() if report.date else None, "modality": report.modality,
-                "lang": report.lang, "policy": report.policy, "findings": findings,
+                "lang": report.lang, "policy": report.policy, "findings": findings, "lesions": lesions,
             }
         )
     return {
@@ -127,7 +157,8 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
         "reports": report_items,
         "follow_ups": [
             {
-                "follow_up_id": f.id, "finding_id": f.finding_pk, "action": f.action, "status": f.status,
+                "follow_up_id": f.id, "finding_id": f.finding_pk, "lesion_id": f.lesion_pk, "action": f.action,
+                "status": f.status,
                 "what": f.what, "opened_on": f.opened_on.isoformat(), "due_date": f.due_date.isoformat(),
                 "completed_on": f.completed_on.isoformat() if f.completed_on else None,
                 "responsible": f.responsible, "escalation_role": f.escalation_role,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from calcitrack.assess import assess
 from calcitrack.kb import KnowledgeBase, get_kb
+from calcitrack.lesions import as_lesion
 from calcitrack.models import Analysis, Evidence, Finding, Modality, Organ, PatientContext, Pattern, Report, Section
 
 SITES = ("segment_II", "segment_III", "segment_IV", "segment_V", "segment_VI", "segment_VII", "segment_VIII")
@@ -63,8 +64,9 @@ def analyses(
     kb = kb or get_kb()
     context = PatientContext()
     for report, finding in reports(n_patients, seed=seed):
-        assessment = assess(finding, context, policy=policy, kb=kb)
+        lesion = as_lesion(finding)
+        assessment = assess(lesion, context, policy=policy, kb=kb)
         yield Analysis(
-            report=report, context=context, findings=[finding], assessments=[assessment],
+            report=report, context=context, findings=[finding], lesions=[lesion], assessments=[assessment],
             kb_version=kb.kb_version, policy=assessment.policy,
         )

@@ -78,6 +78,45 @@ class Report(Base):
 
     patient: Mapped[Patient] = relationship()
     findings: Mapped[list[Finding]] = relationship(back_populates="report", order_by="Finding.id")
+    lesions: Mapped[list[Lesion]] = relationship(back_populates="report", order_by="Lesion.id")
+
+
+class Lesion(Base):
+    """One lesion of one report version (``calcitrack.lesions``): the mentions that name it share it.
+
+    ``prior_lesion_pk`` links it to the same lesion in an earlier report (longitudinal linking works on
+    lesions, never on mentions); ``main_finding_pk`` is its main mention, which carries its assessment
+    and follow-ups. The merged attributes are columns (linking and the timeline read them); the whole
+    :class:`calcitrack.models.Lesion` is kept in ``data``.
+    """
+
+    __tablename__ = "lesions"
+    __table_args__ = (Index("ix_lesions_patient_organ", "patient_pk", "organ"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    organ: Mapped[str] = mapped_column(String(32))
+    site: Mapped[str | None] = mapped_column(String(64))
+    size_mm: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[str | None] = mapped_column(String(16))
+    pattern: Mapped[str | None] = mapped_column(String(32))
+    associated_mass: Mapped[bool | None] = mapped_column(Boolean)
+    duct_dilatation: Mapped[bool | None] = mapped_column(Boolean)
+    negated: Mapped[bool] = mapped_column(Boolean, default=False)
+    historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_change: Mapped[str | None] = mapped_column(String(16))
+    computed_change: Mapped[str | None] = mapped_column(String(16))
+    prior_lesion_pk: Mapped[int | None] = mapped_column(ForeignKey("lesions.id"), index=True)
+    main_finding_pk: Mapped[int | None] = mapped_column(Integer)  # findings.id (no FK: the tables refer to each other)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    report: Mapped[Report] = relationship(back_populates="lesions")
+    patient: Mapped[Patient] = relationship()
+    mentions: Mapped[list[Finding]] = relationship(
+        back_populates="lesion", foreign_keys="Finding.lesion_pk", order_by="Finding.id"
+    )
 
 
 class Finding(Base):
@@ -107,9 +146,11 @@ class Finding(Base):
     computed_change: Mapped[str | None] = mapped_column(String(16))
     prior_finding_pk: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
     mention_of_pk: Mapped[int | None] = mapped_column(ForeignKey("findings.id"))
+    lesion_pk: Mapped[int | None] = mapped_column(ForeignKey("lesions.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     report: Mapped[Report] = relationship(back_populates="findings")
+    lesion: Mapped[Lesion | None] = relationship(back_populates="mentions", foreign_keys=[lesion_pk])
     patient: Mapped[Patient] = relationship()
     mention_of: Mapped[Finding | None] = relationship(remote_side=[id], foreign_keys=[mention_of_pk])
     assessments: Mapped[list[Assessment]] = relationship(back_populates="finding", order_by="Assessment.id")
@@ -123,6 +164,7 @@ class Assessment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finding_pk: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    lesion_pk: Mapped[int | None] = mapped_column(ForeignKey("lesions.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     policy: Mapped[str] = mapped_column(String(64))
     kb_version: Mapped[str] = mapped_column(String(64))
@@ -130,6 +172,7 @@ class Assessment(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     finding: Mapped[Finding] = relationship(back_populates="assessments")
+    lesion: Mapped[Lesion | None] = relationship()
 
 
 class FollowUp(Base):
@@ -151,6 +194,7 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     finding_pk: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    lesion_pk: Mapped[int | None] = mapped_column(ForeignKey("lesions.id"), index=True)
     assessment_pk: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
     action: Mapped[str] = mapped_column(String(32))
     what: Mapped[str] = mapped_column(Text)
@@ -172,6 +216,7 @@ class FollowUp(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     finding: Mapped[Finding] = relationship(foreign_keys=[finding_pk])
+    lesion: Mapped[Lesion | None] = relationship(foreign_keys=[lesion_pk])
     patient: Mapped[Patient] = relationship()
 
 

@@ -1,0 +1,72 @@
+"""Grouping mentions into lesions (calcitrack.lesions): the one definition every layer uses."""
+
+from __future__ import annotations
+
+from calcitrack.lesions import as_lesion, compatible, group_lesions, in_scope, lesion_of
+from calcitrack.models import Characterisation, Evidence, Finding
+
+
+def mention(fid: str, start: int, **fields: object) -> Finding:
+    data = {"id": fid, "organ": "liver", "evidence": {"start": start, "end": start + 5, "text": "calci"}, **fields}
+    return Finding.model_validate(data)
+
+
+def test_restatement_joins_the_detailed_mention_and_fills_gaps() -> None:
+    detailed = mention("f1", 10, site="segment_VII", size_mm=4, pattern="punctate", count="single")
+    restated = mention(
+        "f2", 90, section="impression",
+        characterisation=[Characterisation(label="granuloma", evidence=Evidence(start=95, end=104, text="granuloma"))],
+    )
+    (lesion,) = group_lesions([restated, detailed])
+    assert lesion.finding_ids == ["f1", "f2"] and lesion.main_finding_id == "f1"
+    assert (lesion.site, lesion.size_mm, lesion.pattern, lesion.count) == ("segment_VII", 4, "punctate", "single")
+    assert lesion.labels == ["granuloma"] and lesion.conflicts == {}
+
+
+def test_different_sites_or_sizes_are_different_lesions() -> None:
+    lesions = group_lesions([
+        mention("f1", 0, site="segment_VII", size_mm=4),
+        mention("f2", 50, site="segment_II", size_mm=4),
+        mention("f3", 90, site="segment_VII", size_mm=15),
+    ])
+    assert [lesion.finding_ids for lesion in lesions] == [["f1"], ["f2"], ["f3"]]
+
+
+def test_sizes_within_rounding_are_the_same_lesion() -> None:
+    (lesion,) = group_lesions([mention("f1", 0, size_mm=8), mention("f2", 40, size_mm=9, section="impression")])
+    assert lesion.size_mm == 8 and lesion.conflicts == {"size_mm": ["8.0", "9.0"]}
+
+
+def test_negated_and_historical_mentions_never_join_a_current_lesion() -> None:
+    lesions = group_lesions([
+        mention("f1", 0, size_mm=5),
+        mention("f2", 30, negated=True),
+        mention("f3", 60, historical=True),
+    ])
+    assert [(lesion.finding_ids, lesion.current) for lesion in lesions] == [
+        (["f1"], True), (["f2"], False), (["f3"], False)
+    ]
+    assert lesions[1].negated and lesions[2].historical
+
+
+def test_words_introducing_another_lesion_start_a_new_one() -> None:
+    text = "A calcification in the liver. Another calcification is seen."
+    first = mention("f1", text.index("calcification"))
+    second = mention("f2", text.index("calcification", 20))
+    assert [lesion.finding_ids for lesion in group_lesions([first, second], text)] == [["f1"], ["f2"]]
+    assert [lesion.finding_ids for lesion in group_lesions([first, second])] == [["f1", "f2"]]
+
+
+def test_flags_are_true_when_any_mention_states_them() -> None:
+    (lesion,) = group_lesions([mention("f1", 0, associated_mass=False), mention("f2", 20, associated_mass=True)])
+    assert lesion.associated_mass is True
+
+
+def test_helpers() -> None:
+    lone = mention("f7", 0, organ="spleen", size_mm=3)
+    lesion = as_lesion(lone)
+    assert lesion.finding_ids == ["f7"] and lesion.main_finding_id == "f7" and in_scope(lesion)
+    assert lesion_of([lesion], "f7") is lesion and lesion_of([lesion], "f9") is None
+    assert not compatible(lone, mention("f8", 5, organ="liver"))
+    aorta = mention("f9", 0, organ="other", organ_detail="vascular")
+    assert not in_scope(as_lesion(aorta)) and not compatible(aorta, mention("f10", 9, organ="other", organ_detail="thorax"))
