@@ -69,4 +69,5 @@ def test_helpers() -> None:
     assert lesion_of([lesion], "f7") is lesion and lesion_of([lesion], "f9") is None
     assert not compatible(lone, mention("f8", 5, organ="liver"))
     aorta = mention("f9", 0, organ="other", organ_detail="vascular")
-    assert not in_scope(as_lesion(aorta)) and not compatible(aorta, mention("f10", 9, organ="other", organ_detail="thorax"))
+    assert not in_scope(as_lesion(aorta))
+    assert not compatible(aorta, mention("f10", 9, organ="other", organ_detail="thorax"))

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from calcitrack.batch import BatchOptions, run_batch
-from calcitrack.batch.records import FINDINGS_SCHEMA, REPORTS_SCHEMA
+from calcitrack.batch.records import FINDINGS_SCHEMA, LESIONS_SCHEMA, REPORTS_SCHEMA
 from calcitrack.batch.runner import Engine
 from calcitrack.batch.work import OutputFormat
 from tests.batch.helpers import make_rows, write_jsonl
@@ -73,14 +73,14 @@ def test_batch_engine_spark_writes_the_same_bytes_as_local_workers(spark: Any, l
     assert (base / "spark.errors.jsonl").read_bytes() == (base / "out.errors.jsonl").read_bytes()
     run_batch(BatchOptions(input=local_outputs["src"], out=base / "spark_pq", fmt=OutputFormat.parquet, workers=2,
                            chunk_size=10, engine=Engine.spark))
-    for table in ("findings", "reports"):
+    for table in ("findings", "reports", "lesions"):
         assert pq.read_table(base / "spark_pq" / table).equals(pq.read_table(local_outputs["parquet"] / table))
 
 
 def test_analyze_column_gives_the_local_findings_and_actions(spark: Any, local_outputs: dict[str, Path]) -> None:
     from pyspark.sql import functions as F
 
-    from calcitrack.spark import analyze_column, findings_of, reports_of
+    from calcitrack.spark import analyze_column, findings_of, lesions_of, reports_of
 
     rows = [json.loads(line) for line in local_outputs["src"].read_text(encoding="utf-8").splitlines()]
     frame = spark.createDataFrame([(i + 1, r["id"], r["text"], r.get("modality")) for i, r in enumerate(rows)],
@@ -92,14 +92,25 @@ def test_analyze_column_gives_the_local_findings_and_actions(spark: Any, local_o
     findings = findings_of(analysed).orderBy("source_row", "finding_id")
     assert [f.name for f in findings.schema.fields] == FINDINGS_SCHEMA.names
     local = pq.read_table(local_outputs["parquet"] / "findings").to_pylist()
-    keys = ("report_id", "finding_id", "organ", "size_mm", "negated", "action", "differential")
+    keys = ("report_id", "finding_id", "lesion_id", "main_mention", "organ", "size_mm", "negated", "action",
+            "differential")
     got = [tuple(r[k] for k in keys) for r in findings.collect()]
     assert got == [tuple(r[k] for k in keys) for r in local] and len(got) > 20
 
     reports = reports_of(analysed).orderBy("source_row")
     assert [f.name for f in reports.schema.fields] == REPORTS_SCHEMA.names
     local_reports = pq.read_table(local_outputs["parquet"] / "reports").to_pylist()
-    assert [(r["report_id"], r["action"], r["findings"]) for r in reports.collect()] == [
-        (r["report_id"], r["action"], r["findings"]) for r in local_reports]
+    report_keys = ("report_id", "action", "findings", "lesions", "summary_action", "summary_lesion_id", "headline")
+    assert [tuple(r[k] for k in report_keys) for r in reports.collect()] == [
+        tuple(r[k] for k in report_keys) for r in local_reports]
+
+    lesions = lesions_of(analysed).orderBy("source_row", "lesion_id")
+    assert [f.name for f in lesions.schema.fields] == LESIONS_SCHEMA.names
+    local_lesions = pq.read_table(local_outputs["parquet"] / "lesions").to_pylist()
+    lesion_keys = ("report_id", "lesion_id", "finding_ids", "organ", "size_mm", "count", "characterisation",
+                   "conflicts", "current", "action", "rules_fired", "sets_report_action")
+    got_lesions = [tuple(r[k] for k in lesion_keys) for r in lesions.collect()]
+    assert got_lesions == [tuple(r[k] for k in lesion_keys) for r in local_lesions]
+    assert 0 < len(got_lesions) < len(got)  # reports that name a lesion twice: fewer lesions than findings
     first = analysed.orderBy("source_row").first()
     assert json.loads(first["analysis"])["report"]["id"] == rows[0]["id"]

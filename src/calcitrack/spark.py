@@ -14,10 +14,11 @@ Why every import of pyspark is inside a function: the core and the local batch m
 
 Usage::
 
-    from calcitrack.spark import analyze_column, findings_of, local_session
+    from calcitrack.spark import analyze_column, findings_of, lesions_of, local_session
     spark = local_session()                       # or your cluster's session
     analysed = analyze_column(spark.read.parquet("reports/"), "report_text", id_col="accession")
     findings_of(analysed).write.parquet("findings/")
+    lesions_of(analysed).write.parquet("lesions/")
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from calcitrack.batch.records import FINDINGS_SCHEMA, REPORTS_SCHEMA, finding_rows, report_row
+from calcitrack.batch.records import (
+    FINDINGS_SCHEMA,
+    LESIONS_SCHEMA,
+    REPORTS_SCHEMA,
+    finding_rows,
+    lesion_assessments,
+    lesion_rows,
+    report_row,
+)
 from calcitrack.batch.sources import Item
 from calcitrack.batch.work import ChunkResult, WorkConfig, analyse_fields, process_items
 from calcitrack.errors import CalcitrackError
@@ -50,12 +59,13 @@ def _nullable(schema: pa.Schema) -> list[pa.Field]:
 ANALYSED_SCHEMA = pa.schema([
     *_nullable(REPORTS_SCHEMA),
     pa.field("findings_list", pa.list_(pa.struct(_nullable(FINDINGS_SCHEMA)))),
+    pa.field("lesions_list", pa.list_(pa.struct(_nullable(LESIONS_SCHEMA)))),
     pa.field("error", pa.string()),
     pa.field("analysis", pa.string()),
 ])
 """Output of :func:`analyze_column`: the report row of ``--format parquet``, its findings nested in
-``findings_list``, ``error`` (the reason when the row could not be analysed, else null) and ``analysis``
-(the Analysis JSON, only with ``with_json=True``)."""
+``findings_list`` and its lesions in ``lesions_list``, ``error`` (the reason when the row could not be
+analysed, else null) and ``analysis`` (the Analysis JSON, only with ``with_json=True``)."""
 
 CHUNK_SCHEMA = pa.schema([
     pa.field("chunk", pa.int64()),
@@ -66,6 +76,7 @@ CHUNK_SCHEMA = pa.schema([
     pa.field("jsonl", pa.binary()),
     pa.field("findings_ipc", pa.binary()),
     pa.field("reports_ipc", pa.binary()),
+    pa.field("lesions_ipc", pa.binary()),
     pa.field("errors", pa.string()),
     pa.field("kb_missing", pa.bool_()),
     pa.field("pid", pa.int64()),
@@ -174,10 +185,13 @@ def _analyse_batches(policy: str | None, with_json: bool) -> Callable[[Iterator[
                 analysis, reason, _ = analyse_fields(fields, policy)
                 if analysis is None:
                     out.append({"source_row": row, "source_line": line, "report_id": None if rec.get("_id") is None
-                                else str(rec.get("_id")), "findings_list": [], "error": reason})
+                                else str(rec.get("_id")), "findings_list": [], "lesions_list": [],
+                                "error": reason})
                     continue
                 record = report_row(analysis, row, line)
-                record["findings_list"] = finding_rows(analysis, row)
+                by_lesion = lesion_assessments(analysis)
+                record["findings_list"] = finding_rows(analysis, row, by_lesion)
+                record["lesions_list"] = lesion_rows(analysis, row, by_lesion)
                 record["error"] = None
                 record["analysis"] = analysis.model_dump_json() if with_json else None
                 out.append(record)
@@ -221,6 +235,14 @@ def findings_of(analysed: DataFrame) -> DataFrame:
     return exploded.select(*[F.col(f"f.{name}").alias(name) for name in FINDINGS_SCHEMA.names])
 
 
+def lesions_of(analysed: DataFrame) -> DataFrame:
+    """One row per lesion (the ``lesions`` table of ``--format parquet``) from :func:`analyze_column`."""
+    from pyspark.sql import functions as F
+
+    exploded = analysed.where(F.col("error").isNull()).select(F.explode("lesions_list").alias("l"))
+    return exploded.select(*[F.col(f"l.{name}").alias(name) for name in LESIONS_SCHEMA.names])
+
+
 def reports_of(analysed: DataFrame) -> DataFrame:
     """One row per analysed report (the ``reports`` table of ``--format parquet``)."""
     from pyspark.sql import functions as F
@@ -256,6 +278,7 @@ def _process_chunks(config: WorkConfig) -> Callable[[Iterator[pa.RecordBatch]], 
                              "findings": result.findings, "jsonl": result.jsonl,
                              "findings_ipc": None if result.findings_table is None else _ipc(result.findings_table),
                              "reports_ipc": None if result.reports_table is None else _ipc(result.reports_table),
+                             "lesions_ipc": None if result.lesions_table is None else _ipc(result.lesions_table),
                              "errors": json.dumps(result.errors), "kb_missing": result.kb_missing,
                              "pid": result.pid, "peak_rss_mb": result.peak_rss_mb,
                              "seconds": result.seconds, "cpu_seconds": result.cpu_seconds})
@@ -309,6 +332,7 @@ class SparkChunkEngine:
                               findings=rec["findings"], jsonl=bytes(rec["jsonl"] or b""),
                               findings_table=_from_ipc(rec["findings_ipc"]),
                               reports_table=_from_ipc(rec["reports_ipc"]),
+                              lesions_table=_from_ipc(rec["lesions_ipc"]),
                               errors=json.loads(rec["errors"]), kb_missing=rec["kb_missing"], pid=rec["pid"],
                               peak_rss_mb=rec["peak_rss_mb"], seconds=rec["seconds"],
                               cpu_seconds=rec["cpu_seconds"])

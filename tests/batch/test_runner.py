@@ -11,19 +11,22 @@ import pytest
 from tests.batch.helpers import write_csv, write_jsonl, write_parquet
 
 from calcitrack.batch import BatchOptions, run_batch
-from calcitrack.batch.records import FINDINGS_SCHEMA, REPORTS_SCHEMA, Columns
+from calcitrack.batch.records import FINDINGS_SCHEMA, LESIONS_SCHEMA, REPORTS_SCHEMA, Columns
 from calcitrack.batch.work import OutputFormat
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis
 
 
 def findings_and_actions(analyses: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """What must be identical across engines: each finding and its action, per report, in order."""
+    """What must be identical across engines: each finding and the action of its lesion, per report, in order."""
     out = []
     for a in analyses:
-        actions = {x["finding_id"]: x["action"] for x in a["assessments"]}
+        actions = {x["lesion_id"]: x["action"] for x in a["assessments"]}
+        lesion_of = {fid: lesion["id"] for lesion in a["lesions"] for fid in lesion["finding_ids"]}
         for f in a["findings"]:
-            out.append((a["report"]["id"], f["id"], f["organ"], f["size_mm"], f["negated"], actions.get(f["id"])))
+            lesion = lesion_of[f["id"]]
+            out.append((a["report"]["id"], f["id"], lesion, f["organ"], f["size_mm"], f["negated"],
+                        actions.get(lesion)))
     return out
 
 
@@ -62,7 +65,7 @@ def test_parquet_tables_are_typed_and_match_the_jsonl(tmp_path: Path, corpus: li
     assert findings.schema.equals(FINDINGS_SCHEMA) and reports.schema.equals(REPORTS_SCHEMA)
     assert reports.num_rows == 96 and findings.num_rows == stats.findings
     analyses = read_jsonl(tmp_path / "out.jsonl")
-    flat = [(r["report_id"], r["finding_id"], r["organ"], r["size_mm"], r["negated"], r["action"])
+    flat = [(r["report_id"], r["finding_id"], r["lesion_id"], r["organ"], r["size_mm"], r["negated"], r["action"])
             for r in findings.to_pylist()]
     assert flat == findings_and_actions(analyses)
     first = reports.to_pylist()[0]
@@ -71,6 +74,94 @@ def test_parquet_tables_are_typed_and_match_the_jsonl(tmp_path: Path, corpus: li
     assert {r["action"] for r in reports.to_pylist()} >= {None, "no_followup"}
     manifest = json.loads((tmp_path / "pq" / "_calcitrack.json").read_text(encoding="utf-8"))
     assert manifest["reports"] == 96 and not (tmp_path / "pq" / "errors.jsonl").exists()
+
+
+def test_parquet_lesions_table_one_row_per_lesion(tmp_path: Path) -> None:
+    """Schema 2.0: a lesion named in the findings and again in the impression is one lesions row; its two
+    findings rows carry its lesion id and its one action; the reports row carries the summary."""
+    rows = [
+        {"id": "twice", "text": "LIVER: Two punctate calcifications in the right lobe, the largest 3 mm.\n"
+                                "IMPRESSION: Tiny hepatic calcifications."},
+        {"id": "none", "text": "No hepatic calcification. The kidneys are normal."},
+        {"id": "two", "text": "LIVER: A 4 mm punctate calcification in segment VII. SPLEEN: multiple small "
+                              "calcified granulomas, the largest 5 mm, stable since 2019."},
+        {"id": "blank", "text": "Chest x-ray: clear lungs."},
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    run_batch(BatchOptions(input=src, out=tmp_path / "out.jsonl", workers=1))
+    run_batch(BatchOptions(input=src, out=tmp_path / "pq", fmt=OutputFormat.parquet, workers=1))
+    lesions = pq.read_table(tmp_path / "pq" / "lesions")
+    assert lesions.schema.equals(LESIONS_SCHEMA)
+    assert pq.read_schema(tmp_path / "pq" / "lesions" / "part-000000.parquet").equals(LESIONS_SCHEMA)
+    findings = pq.read_table(tmp_path / "pq" / "findings").to_pylist()
+    reports = {r["report_id"]: r for r in pq.read_table(tmp_path / "pq" / "reports").to_pylist()}
+    analyses = {a["report"]["id"]: Analysis.model_validate(a) for a in read_jsonl(tmp_path / "out.jsonl")}
+    by_report: dict[str, list[dict[str, Any]]] = {}
+    for row in lesions.to_pylist():
+        by_report.setdefault(row["report_id"], []).append(row)
+    assert {k: len(v) for k, v in by_report.items()} == {k: len(a.lesions) for k, a in analyses.items() if a.lesions}
+
+    [twice] = by_report["twice"]
+    analysis = analyses["twice"]
+    [assessment] = analysis.assessments
+    assert (twice["lesion_id"], twice["finding_ids"], twice["mentions"], twice["main_finding_id"]) == (
+        "l1", ["f1", "f2"], 2, "f1")
+    assert (twice["organ"], twice["size_mm"], twice["count"], twice["count_label"], twice["pattern"]) == (
+        "liver", 3.0, 2, "multiple", "punctate")
+    assert (twice["negated"], twice["uncertain"], twice["historical"], twice["current"]) == (False, False, False, True)
+    assert twice["action"] == assessment.action.value and twice["rules_fired"] == assessment.rules_fired
+    assert json.loads(twice["conflicts"]) == {"count": ["2", "multiple"]}
+    assert twice["sets_report_action"] is True
+    mentions = [f for f in findings if f["report_id"] == "twice"]
+    assert [(f["finding_id"], f["lesion_id"], f["main_mention"]) for f in mentions] == [
+        ("f1", "l1", True), ("f2", "l1", False)]
+    assert {f["action"] for f in mentions} == {assessment.action.value}  # the lesion's action, on both mentions
+    assert (reports["twice"]["lesions"], reports["twice"]["current_lesions"]) == (1, 1)
+    assert reports["twice"]["summary_action"] == analysis.summary.action
+    assert reports["twice"]["summary_lesion_id"] == "l1"
+    assert reports["twice"]["headline"] == analysis.summary.headline != ""
+
+    [negated] = by_report["none"]
+    assert negated["negated"] and not negated["current"] and negated["action"] is None
+    assert negated["conflicts"] is None and not negated["sets_report_action"]
+    assert reports["none"]["summary_action"] is None and reports["none"]["headline"] is None
+    assert [f["lesion_id"] for f in findings if f["report_id"] == "none"] == ["l1"]
+
+    two = by_report["two"]
+    assert [r["organ"] for r in two] == ["liver", "spleen"]
+    assert sum(r["sets_report_action"] for r in two) == 1
+    assert [r["characterisation"] for r in two] == [lesion.labels for lesion in analyses["two"].lesions]
+    assert "blank" not in by_report and reports["blank"]["lesions"] == 0
+
+
+def test_lesion_rows_of_a_built_analysis() -> None:
+    """Characterisation labels, conflicts as JSON text and a history-only lesion, typed by LESIONS_SCHEMA."""
+    import pyarrow as pa
+
+    from calcitrack.batch.records import lesion_rows
+    from calcitrack.lesions import group_lesions
+    from calcitrack.models import Action, Assessment, Characterisation, Finding, Organ, Report, Summary
+
+    findings = [
+        Finding(id="f1", organ=Organ.spleen, size_mm=4, count=1),
+        Finding(id="f2", organ=Organ.spleen, count="multiple",
+                characterisation=[Characterisation(label="granuloma"), Characterisation(label="stable")]),
+        Finding(id="f3", organ=Organ.liver, historical=True),
+    ]
+    analysis = Analysis(report=Report(id="B1", text="x"), findings=findings, lesions=group_lesions(findings),
+                        assessments=[Assessment(lesion_id="l1", finding_id="f1", action=Action.no_followup,
+                                                rules_fired=["R1"])],
+                        summary=Summary(action=Action.no_followup, lesion_id="l1", headline="No follow-up"))
+    rows = lesion_rows(analysis, 7)
+    table = pa.Table.from_pylist(rows, schema=LESIONS_SCHEMA)
+    assert table.num_rows == 2
+    first, history = table.to_pylist()
+    assert (first["source_row"], first["finding_ids"], first["characterisation"]) == (7, ["f1", "f2"],
+                                                                                      ["granuloma", "stable"])
+    assert json.loads(first["conflicts"]) == {"count": ["1", "multiple"]}
+    assert (first["action"], first["rules_fired"], first["sets_report_action"]) == ("no_followup", ["R1"], True)
+    assert history["historical"] and not history["current"] and history["action"] is None
+    assert history["policy"] == analysis.policy and history["recommendations"] == []
 
 
 def test_csv_and_parquet_inputs_give_the_same_findings(tmp_path: Path, corpus: list[dict[str, Any]]) -> None:

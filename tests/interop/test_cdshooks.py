@@ -166,3 +166,68 @@ def test_feedback_is_recorded_once_in_the_audit_trail(client: TestClient, keys: 
     bad = client.post(url, json={"feedback": [{"card": "x", "outcome": "maybe", "outcomeTimestamp": "now"}]},
                       headers=auth(keys["clinician"]))
     assert bad.status_code == 422
+
+
+def _mention_rows(engine: Engine) -> tuple[int, int]:
+    """(lead row, restatement row) of the lesion named twice in CDS-R1 (findings, then impression)."""
+    with session_scope(engine) as session:
+        lead, mention = session.execute(
+            select(t.Finding.mention_of_pk, t.Finding.id).where(t.Finding.mention_of_pk.is_not(None))
+        ).one()
+    return lead, mention
+
+
+def _copy_follow_up(session: Any, source: t.FollowUp, finding_pk: int, what: str) -> None:
+    session.add(t.FollowUp(
+        patient_pk=source.patient_pk, finding_pk=finding_pk, action=source.action, what=what,
+        opened_on=source.opened_on, due_date=source.due_date, status="pending",
+        escalation_role=source.escalation_role,
+    ))
+
+
+def test_one_follow_up_card_per_lesion_not_per_mention(client: TestClient, keys: dict[str, str],
+                                                       stored: dict[str, Any], engine: Engine) -> None:
+    lead, mention = _mention_rows(engine)
+    worklist = stored["worklist"]
+    with session_scope(engine) as session:  # as stored before lesions: a second follow-up on the restatement
+        source = session.scalars(select(t.FollowUp).where(t.FollowUp.finding_pk == lead)).one()
+        _copy_follow_up(session, source, mention, "Follow-up from the impression")
+    cards = client.post(URL, json=sandbox_request(), headers=auth(keys["clinician"])).json()["cards"]
+    assert len(cards) == len(worklist) == 2  # two lesions (liver, spleen): two cards, not three
+    for card in cards:
+        check_card(card)
+    [liver] = [c for c in cards if "liver" in c["summary"]]
+    assert parse_card_uuid(liver["uuid"]) == ("follow_up", source_pk(worklist, lead))
+    assert "Also open for this lesion: Follow-up from the impression" in liver["detail"]
+
+
+def source_pk(worklist: list[dict[str, Any]], finding_pk: int) -> int:
+    [row] = [r for r in worklist if r["finding_id"] == finding_pk]
+    return int(row["follow_up_id"])
+
+
+def test_unaddressed_lesion_named_twice_is_one_card(client: TestClient, keys: dict[str, str],
+                                                    stored: dict[str, Any], engine: Engine) -> None:
+    lead, mention = _mention_rows(engine)
+    with session_scope(engine) as session:
+        source = session.scalars(select(t.FollowUp).where(t.FollowUp.finding_pk == lead)).one()
+        kept = {c.name: getattr(source, c.name) for c in t.FollowUp.__table__.columns if c.name != "id"}
+        session.delete(source)
+        lead_verdict = session.scalars(select(t.Assessment).where(t.Assessment.finding_pk == lead)).first()
+        assert lead_verdict is not None and lead_verdict.action == "workup"
+        # as stored before lesions: the restatement assessed alone, with another action
+        session.add(t.Assessment(finding_pk=mention, action="urgent", policy=lead_verdict.policy,
+                                 kb_version=lead_verdict.kb_version, recomputed=False, data={}))
+    cards = client.post(URL, json=sandbox_request(), headers=auth(keys["clinician"])).json()["cards"]
+    unaddressed = [c for c in cards if parse_card_uuid(c["uuid"]) and parse_card_uuid(c["uuid"])[0] == "finding"]
+    assert len(unaddressed) == 1  # one lesion, one card: not one for the restatement
+    [card] = unaddressed
+    check_card(card)
+    assert parse_card_uuid(card["uuid"]) == ("finding", lead)
+    assert card["indicator"] == "warning" and "assessed as workup" in card["summary"]  # the lesion's assessment
+    assert "named 2 times" in card["detail"] and "11 mm" in card["summary"]
+    with session_scope(engine) as session:  # a follow-up on any mention tracks the lesion
+        session.add(t.FollowUp(**{**kept, "finding_pk": mention}))
+    cards = client.post(URL, json=sandbox_request(), headers=auth(keys["clinician"])).json()["cards"]
+    assert not [c for c in cards if (parse_card_uuid(c["uuid"]) or ("",))[0] == "finding"]
+    assert len(cards) == 2

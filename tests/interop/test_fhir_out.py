@@ -17,10 +17,12 @@ from tests.interop.helpers import DATA, load, run_cli
 
 from calcitrack.interop.fhir_in import read_reports
 from calcitrack.interop.fhir_out import analysis_to_bundle, analysis_to_bundle_dict
+from calcitrack.lesions import group_lesions
 from calcitrack.models import (
     Action,
     Analysis,
     Assessment,
+    Characterisation,
     Evidence,
     Finding,
     Organ,
@@ -28,6 +30,7 @@ from calcitrack.models import (
     RecommendationKind,
     Report,
     ReportRecommendation,
+    Section,
 )
 from calcitrack.service import analyze
 
@@ -70,29 +73,54 @@ def test_round_trip_diagnostic_report_to_bundle() -> None:
     analysis = analyze(found.report)
     bundle = analysis_to_bundle_dict(analysis, source_reference=found.reference)
     check_bundle(bundle)
-    affirmed = [f for f in analysis.findings if not f.negated and not f.historical]
-    assert affirmed and len(affirmed) < len(analysis.findings)  # the negated spleen mention is left out
+    current = [lesion for lesion in analysis.lesions if lesion.current]
+    assert current and len(current) < len(analysis.lesions)  # the negated spleen lesion is left out
+    assert len(analysis.findings) > len(analysis.lesions)  # the impression restates the liver lesion
     observations = by_type(bundle, "Observation")
-    assert len(observations) == len(affirmed)
+    assert len(observations) == len(current)  # one Observation per lesion, not per mention
     [report] = by_type(bundle, "DiagnosticReport")
     assert report["resource"]["id"] == "dr-ct-1001"
+    assert report["resource"]["conclusion"] == analysis.summary.headline
     assert [r["reference"] for r in report["resource"]["result"]] == [o["fullUrl"] for o in observations]
     first = observations[0]["resource"]
+    assert first["identifier"][0] == {"system": "urn:calcitrack:lesion", "value": f"{found.report.id}/l1"}
     assert first["valueQuantity"] == {"value": 11.0, "unit": "mm", "system": "http://unitsofmeasure.org",
                                       "code": "mm"}
     assert first["bodySite"]["text"] == "liver, segment VI"
     assert first["subject"] == {"reference": "Patient/PX-FHIR-1"}
     assert first["category"][0]["coding"][0]["code"] == "imaging"
-    assert any('"calcification"' in n["text"] for n in first["note"])
-    assessment = {a.finding_id: a for a in analysis.assessments}[affirmed[0].id]
+    evidence = [n["text"] for n in first["note"] if n["text"].startswith("Evidence")]
+    assert len(evidence) == len(current[0].finding_ids) == 2  # every mention's span, the main one first
+    assert "main mention f1" in evidence[0] and "(impression;" in evidence[1]  # text order, main one marked
+    assert {"code": {"text": "calcification pattern"}, "valueString": "coarse"} in first["component"]
+    [assessment] = [a for a in analysis.assessments if a.lesion_id == current[0].id]
     assert first["interpretation"][0]["text"] == f"calcitrack action: {assessment.action.value}"
     requests = by_type(bundle, "ServiceRequest")
-    expected = sum(1 for a in analysis.assessments if any(f.id == a.finding_id for f in affirmed)
-                   for r in a.recommendations if r.kind != RecommendationKind.none)
+    expected = sum(1 for a in analysis.assessments for r in a.recommendations if r.kind != RecommendationKind.none)
     expected += sum(1 for r in analysis.report_recommendations if not r.no_followup)
     assert len(requests) == expected > 0
+    obs_url = observations[0]["fullUrl"]
+    assert all(r["resource"]["reasonReference"][0]["reference"] == obs_url for r in requests)
     [plan] = by_type(bundle, "CarePlan")
     assert [a["reference"]["reference"] for a in plan["resource"]["activity"]] == [r["fullUrl"] for r in requests]
+    assert {"reference": obs_url} in plan["resource"]["supportingInfo"]
+    assert "l1 (liver, segment VI): workup" in plan["resource"]["description"]
+
+
+def test_one_lesion_named_twice_is_one_observation_without_fallback_request() -> None:
+    analysis = analyze(Report(id="R-3MM", text="LIVER: Two punctate calcifications in the right lobe, the largest "
+                                                "3 mm.\nIMPRESSION: Tiny hepatic calcifications."))
+    assert len(analysis.findings) == 2 and len(analysis.lesions) == 1
+    bundle = analysis_to_bundle_dict(analysis)
+    check_bundle(bundle)
+    [obs] = [e["resource"] for e in by_type(bundle, "Observation")]
+    assert obs["identifier"][0]["value"] == "R-3MM/l1"
+    assert obs["valueQuantity"]["value"] == 3.0
+    assert {"code": {"text": "count"}, "valueInteger": 2} in obs["component"]
+    assert obs["interpretation"][0]["text"] == f"calcitrack action: {analysis.assessments[0].action.value}"
+    assert any(n["text"].startswith("Mentions disagree on count") for n in obs["note"])
+    texts = [e["resource"]["code"]["text"] for e in by_type(bundle, "ServiceRequest")]
+    assert not any("Characterise the finding" in t for t in texts), texts
 
 
 def _analysis(**report: Any) -> Analysis:
@@ -102,35 +130,60 @@ def _analysis(**report: Any) -> Analysis:
         Finding(id="f2", organ=Organ.spleen, negated=True),
         Finding(id="f3", organ=Organ.liver, historical=True),
         Finding(id="f4", organ=Organ.other, organ_detail="aorta", uncertain=True),
+        Finding(id="f5", organ=Organ.liver, site="segment_VII", section=Section.impression,
+                characterisation=[Characterisation(label="granuloma", evidence=Evidence(start=40, end=51,
+                                                                                        text="granulomatous"))],
+                evidence=Evidence(start=30, end=39, text="calcified")),
+    ]
+    lesions = group_lesions(findings)
+    surveillance = [
+        Recommendation(kind=RecommendationKind.imaging, what="Ultrasound", interval="P6M", id="us6"),
+        Recommendation(kind=RecommendationKind.imaging, what="Ultrasound", interval="P6M", id="us6"),  # once
+        Recommendation(kind=RecommendationKind.none, what="Nothing else"),
     ]
     assessments = [
-        Assessment(finding_id="f1", action=Action.surveillance, recommendations=[
-            Recommendation(kind=RecommendationKind.imaging, what="Ultrasound", interval="P6M", id="us6"),
-            Recommendation(kind=RecommendationKind.none, what="Nothing else"),
-        ]),
-        Assessment(finding_id="f4", action=Action.out_of_scope),
+        Assessment(lesion_id="l1", finding_id="f1", action=Action.surveillance, recommendations=surveillance),
+        Assessment(lesion_id="l4", finding_id="f4", action=Action.out_of_scope),
     ]
     return Analysis(
-        report=Report(id="R-9", text="calcification ...", **report), findings=findings, assessments=assessments,
+        report=Report(id="R-9", text="calcification ...", **report), findings=findings, lesions=lesions,
+        assessments=assessments,
         report_recommendations=[ReportRecommendation(modality="US", interval="P1Y", hedged=True),
                                 ReportRecommendation(no_followup=True)],
     )
 
 
 def test_mapping_conventions_on_a_built_analysis() -> None:
-    bundle = analysis_to_bundle_dict(_analysis(patient_id="P-1", date=dt.date(2026, 2, 3)))
+    analysis = _analysis(patient_id="P-1", date=dt.date(2026, 2, 3))
+    assert [lesion.finding_ids for lesion in analysis.lesions] == [["f1", "f5"], ["f2"], ["f3"], ["f4"]]
+    bundle = analysis_to_bundle_dict(analysis)
     check_bundle(bundle)
     observations = [e["resource"] for e in by_type(bundle, "Observation")]
-    assert [o["identifier"][0]["value"] for o in observations] == ["R-9/f1", "R-9/f4"]
-    assert observations[1]["status"] == "preliminary"  # uncertain finding
+    assert [o["identifier"][0]["value"] for o in observations] == ["R-9/l1", "R-9/l4"]  # negated, history: none
+    assert observations[1]["status"] == "preliminary"  # uncertain lesion
     assert "valueQuantity" not in observations[1]  # size not stated: no value
     assert observations[1]["bodySite"]["text"] == "aorta"
     assert observations[0]["effectiveDateTime"] == "2026-02-03"
+    assert {"code": {"text": "characterisation"}, "valueCodeableConcept": {"text": "granuloma"}} \
+        in observations[0]["component"]
+    assert 'Characterisation granuloma: "granulomatous"' in [n["text"] for n in observations[0]["note"]]
     requests = [e["resource"] for e in by_type(bundle, "ServiceRequest")]
-    assert len(requests) == 2  # kind "none" and "no follow-up" statements make no request
+    assert len(requests) == 2  # kind "none", a repeated recommendation, "no follow-up" statements: no request
+    assert requests[0]["identifier"][0]["value"] == "R-9/l1/us6"
     assert requests[0]["priority"] == "routine"
     assert {"text": "When: in 6 months"} in requests[0]["note"]
     assert "hedged" in requests[1]["note"][-1]["text"]
+
+
+def test_schema_1_analysis_without_lesions_is_grouped() -> None:
+    """An Analysis of schema 1.0 (no lesions, assessments by mention) still gives one Observation per lesion."""
+    built = _analysis(patient_id="P-1")
+    old = built.model_copy(update={"lesions": [], "assessments": [
+        a.model_copy(update={"lesion_id": None}) for a in built.assessments]})
+    bundle = analysis_to_bundle_dict(old)
+    check_bundle(bundle)
+    assert [o["resource"]["identifier"][0]["value"] for o in by_type(bundle, "Observation")] == ["R-9/l1", "R-9/l4"]
+    assert len(by_type(bundle, "ServiceRequest")) == 2
 
 
 def test_without_recommendations_no_careplan_and_odd_patient_ids() -> None:

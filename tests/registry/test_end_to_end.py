@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-import pytest
 from sqlalchemy import Engine, select
 
 from calcitrack.registry import session_scope

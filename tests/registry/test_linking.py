@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from calcitrack.models import Finding, IntervalChange
@@ -67,3 +70,21 @@ def test_new_suspicious_features() -> None:
     finding = _find("f1", "segment_VI", associated_mass=True, duct_dilatation=True)
     assert new_suspicious_features(finding, prior) == ["duct_dilatation"]
     assert new_suspicious_features(finding, None) == ["associated_mass", "duct_dilatation"]
+
+
+def test_growth_threshold_and_escalating_features_come_from_the_knowledge_base(tmp_path: Path) -> None:
+    # a clinician edits kb/data/constants.yaml; the registry follows without a code change
+    from calcitrack.kb.loader import kb_dir, load_kb
+
+    data = tmp_path / "kb"
+    shutil.copytree(kb_dir(), data)
+    constants = (data / "constants.yaml").read_text(encoding="utf-8")
+    constants = constants.replace("min_mm: 2.0", "min_mm: 6.0").replace(
+        "new_features: [associated_mass, duct_dilatation]", "new_features: [associated_mass]"
+    )
+    (data / "constants.yaml").write_text(constants, encoding="utf-8")
+    edited = load_kb(data)
+    assert compute_change(6, 11) == IntervalChange.increased
+    assert compute_change(6, 11, edited) == IntervalChange.stable  # +5 mm is now below the threshold
+    finding = Finding.model_validate({"organ": "liver", "associated_mass": True, "duct_dilatation": True})
+    assert new_suspicious_features(finding, None, edited) == ["associated_mass"]

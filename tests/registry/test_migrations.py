@@ -56,7 +56,9 @@ def test_upgrade_carries_mentions_over_into_lesions(db_url: str) -> None:
             follow_up = connection.execute(text("SELECT lesion_pk FROM follow_ups")).scalar()
     finally:
         engine.dispose()
-    assert [(r[1], r[2], r[3], r[4], r[6]) for r in lesions] == [(1, "l1", 6.0, "single", 1), (2, "l1", 12.0, "single", 3)]
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in lesions] == [
+        (1, "l1", 6.0, "single", 1), (2, "l1", 12.0, "single", 3)
+    ]
     first, second = lesions[0][0], lesions[1][0]
     assert lesions[1][5] == first  # the link between findings became a link between lesions
     assert findings == {1: first, 2: first, 3: second, 4: second}

@@ -192,7 +192,8 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    mine = {table.__tablename__ for table in (t.Patient, t.Report, t.Lesion, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent)}
+    ours = (t.Patient, t.Report, t.Lesion, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent)
+    mine = {table.__tablename__ for table in ours}
 
     def table_of(op: object) -> str | None:
         item = op[0] if isinstance(op, list) else op

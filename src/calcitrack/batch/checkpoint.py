@@ -23,7 +23,8 @@ from typing import Any
 
 from calcitrack.errors import InputError
 
-VERSION = 1
+VERSION = 2
+"""2: schema 2.0 output (a ``lesions`` Parquet table, lesion columns): a run of version 1 is not resumed."""
 
 
 def fsync_directory(path: Path) -> None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from calcitrack.errors import InputError
-from calcitrack.models import ACTION_RANK, Action, Analysis, Report
+from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Lesion, Report
 
 MAX_ROW_BYTES = 20_000_000
 """A record (JSON line, CSV record, Parquet text cell) larger than this is an error row, not a crash."""
@@ -118,6 +118,8 @@ FINDINGS_SCHEMA = pa.schema([
     pa.field("source_row", pa.int64()),
     pa.field("report_id", pa.string(), nullable=False),
     pa.field("finding_id", pa.string(), nullable=False),
+    pa.field("lesion_id", pa.string()),
+    pa.field("main_mention", pa.bool_()),
     pa.field("organ", pa.string(), nullable=False),
     pa.field("organ_detail", pa.string()),
     pa.field("site", pa.string()),
@@ -146,8 +148,59 @@ FINDINGS_SCHEMA = pa.schema([
     pa.field("sources", pa.list_(pa.string())),
     pa.field("policy", pa.string()),
 ])
-"""One row per finding (negated ones included: "no calcification" is information); ``action`` is null
-for a finding without assessment (negated, or the knowledge base was unavailable)."""
+"""One row per finding, i.e. per mention (negated ones included: "no calcification" is information).
+``lesion_id`` is the lesion the mention belongs to and ``main_mention`` whether it is that lesion's main
+mention; ``action`` and the other assessment columns are those of the lesion's assessment (every mention
+of a lesion carries the same ones), null for a mention of a lesion without assessment (negated or
+history-only, or the knowledge base was unavailable)."""
+
+ASSESSMENT_FIELDS = [
+    pa.field("action", pa.string()),
+    pa.field("report_agreement", pa.string()),
+    pa.field("differential", pa.list_(pa.string())),
+    pa.field("recommendations", pa.list_(RECOMMENDATION)),
+    pa.field("missing_information_ids", pa.list_(pa.string())),
+    pa.field("rules_fired", pa.list_(pa.string())),
+    pa.field("sources", pa.list_(pa.string())),
+    pa.field("policy", pa.string()),
+]
+
+LESIONS_SCHEMA = pa.schema([
+    pa.field("source_row", pa.int64()),
+    pa.field("report_id", pa.string(), nullable=False),
+    pa.field("lesion_id", pa.string(), nullable=False),
+    pa.field("finding_ids", pa.list_(pa.string())),
+    pa.field("main_finding_id", pa.string()),
+    pa.field("mentions", pa.int32()),
+    pa.field("organ", pa.string(), nullable=False),
+    pa.field("organ_detail", pa.string()),
+    pa.field("site", pa.string()),
+    pa.field("count", pa.int32()),
+    pa.field("count_label", pa.string()),
+    pa.field("size_mm", pa.float64()),
+    pa.field("pattern", pa.string()),
+    pa.field("acoustic_shadow", pa.bool_()),
+    pa.field("duct_dilatation", pa.bool_()),
+    pa.field("associated_mass", pa.bool_()),
+    pa.field("interval_change", pa.string()),
+    pa.field("negated", pa.bool_(), nullable=False),
+    pa.field("uncertain", pa.bool_(), nullable=False),
+    pa.field("historical", pa.bool_(), nullable=False),
+    pa.field("current", pa.bool_(), nullable=False),
+    pa.field("section", pa.string()),
+    pa.field("lang", pa.string()),
+    pa.field("characterisation", pa.list_(pa.string())),
+    pa.field("conflicts", pa.string()),
+    pa.field("evidence_start", pa.int32()),
+    pa.field("evidence_end", pa.int32()),
+    pa.field("evidence_text", pa.string()),
+    *ASSESSMENT_FIELDS,
+    pa.field("sets_report_action", pa.bool_(), nullable=False),
+])
+"""One row per lesion (schema 2.0): the merged attributes of its mentions (``finding_ids``, in text order),
+``characterisation`` (labels, in text order), ``conflicts`` (JSON object text: attribute -> every value the
+mentions state; null when they agree), the main mention's span, and the lesion's assessment (null columns
+for a negated or history-only lesion). ``sets_report_action``: this lesion is the summary's lesion."""
 
 REPORTS_SCHEMA = pa.schema([
     pa.field("source_row", pa.int64()),
@@ -166,31 +219,90 @@ REPORTS_SCHEMA = pa.schema([
     pa.field("policy", pa.string()),
     pa.field("kb_version", pa.string()),
     pa.field("schema_version", pa.string()),
+    pa.field("lesions", pa.int32()),
+    pa.field("current_lesions", pa.int32()),
+    pa.field("summary_action", pa.string()),
+    pa.field("summary_lesion_id", pa.string()),
+    pa.field("headline", pa.string()),
 ])
-"""One row per analysed report; ``action`` is the highest action of its assessments (null when none)."""
+"""One row per analysed report; ``action`` is the highest action of its assessments (one per current
+lesion; null when none), ``summary_action`` the report's action (the highest among its current, in-scope
+lesions: ``out_of_scope`` never), ``summary_lesion_id`` the lesion that sets it and ``headline`` the
+one-line summary (null when empty)."""
 
 
 def _value(item: Any) -> Any:
     return getattr(item, "value", item)
 
 
-def finding_rows(analysis: Analysis, source_row: int | None) -> list[dict[str, Any]]:
+def _count(count: Any) -> tuple[int | None, str | None]:
+    """``count`` as (integer when known, ``single`` / ``multiple``)."""
+    if count is None:
+        return None, None
+    number = count if isinstance(count, int) else (1 if count == "single" else None)
+    label = "multiple" if count == "multiple" or (isinstance(count, int) and count > 1) else "single"
+    return number, label
+
+
+_NO_ASSESSMENT: dict[str, Any] = {"action": None, "report_agreement": None, "differential": [],
+                                  "recommendations": [], "missing_information_ids": [], "rules_fired": [],
+                                  "sources": []}
+
+
+def _assessment_columns(a: Assessment | None, policy: str) -> dict[str, Any]:
+    if a is None:
+        return {**_NO_ASSESSMENT, "policy": policy}
+    return {
+        "action": a.action.value,
+        "report_agreement": a.report_agreement.value,
+        "differential": [d.condition_id for d in a.differential],
+        "recommendations": [{"kind": r.kind.value, "what": r.what, "interval": r.interval,
+                             "duration": r.duration, "id": r.id} for r in a.recommendations],
+        "missing_information_ids": list(a.missing_information_ids),
+        "rules_fired": list(a.rules_fired),
+        "sources": list(a.sources),
+        "policy": a.policy,
+    }
+
+
+def lesion_assessments(analysis: Analysis) -> dict[str, Assessment]:
+    """Lesion id -> its assessment (schema 2.0: one per current lesion; the first one if ever several)."""
+    out: dict[str, Assessment] = {}
+    for a in analysis.assessments:
+        if a.lesion_id is not None:
+            out.setdefault(a.lesion_id, a)
+    return out
+
+
+def finding_rows(analysis: Analysis, source_row: int | None,
+                 by_lesion: dict[str, Assessment] | None = None) -> list[dict[str, Any]]:
     """The findings of an analysis as rows of :data:`FINDINGS_SCHEMA`, in the analysis's order."""
-    by_id = {a.finding_id: a for a in analysis.assessments}
+    by_lesion = lesion_assessments(analysis) if by_lesion is None else by_lesion
+    lesion_of: dict[str, Lesion] = {fid: lesion for lesion in analysis.lesions for fid in lesion.finding_ids}
+    by_finding = {a.finding_id: a for a in analysis.assessments if a.lesion_id is None}  # schema 1.0
+    assessment_columns: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for f in analysis.findings:
-        a = by_id.get(f.id)
-        count = f.count
+        lesion = lesion_of.get(f.id)
+        if lesion is not None:
+            columns = assessment_columns.get(lesion.id)
+            if columns is None:
+                columns = assessment_columns[lesion.id] = _assessment_columns(by_lesion.get(lesion.id),
+                                                                              analysis.policy)
+        else:
+            columns = _assessment_columns(by_finding.get(f.id), analysis.policy)
+        count, count_label = _count(f.count)
         rows.append({
             "source_row": source_row,
             "report_id": analysis.report.id,
             "finding_id": f.id,
+            "lesion_id": lesion.id if lesion else None,
+            "main_mention": lesion.main_finding_id == f.id if lesion else None,
             "organ": f.organ.value,
             "organ_detail": f.organ_detail,
             "site": f.site,
-            "count": count if isinstance(count, int) else (1 if count == "single" else None),
-            "count_label": None if count is None else ("multiple" if count == "multiple" or
-                                                       (isinstance(count, int) and count > 1) else "single"),
+            "count": count,
+            "count_label": count_label,
             "size_mm": f.size_mm,
             "pattern": _value(f.pattern),
             "acoustic_shadow": f.acoustic_shadow,
@@ -205,15 +317,52 @@ def finding_rows(analysis: Analysis, source_row: int | None) -> list[dict[str, A
             "evidence_start": f.evidence.start if f.evidence else None,
             "evidence_end": f.evidence.end if f.evidence else None,
             "evidence_text": f.evidence.text if f.evidence else None,
-            "action": a.action.value if a else None,
-            "report_agreement": a.report_agreement.value if a else None,
-            "differential": [d.condition_id for d in a.differential] if a else [],
-            "recommendations": [{"kind": r.kind.value, "what": r.what, "interval": r.interval,
-                                 "duration": r.duration, "id": r.id} for r in a.recommendations] if a else [],
-            "missing_information_ids": list(a.missing_information_ids) if a else [],
-            "rules_fired": list(a.rules_fired) if a else [],
-            "sources": list(a.sources) if a else [],
-            "policy": a.policy if a else analysis.policy,
+            **columns,
+        })
+    return rows
+
+
+def lesion_rows(analysis: Analysis, source_row: int | None,
+                by_lesion: dict[str, Assessment] | None = None) -> list[dict[str, Any]]:
+    """The lesions of an analysis as rows of :data:`LESIONS_SCHEMA`, in order of first mention."""
+    by_lesion = lesion_assessments(analysis) if by_lesion is None else by_lesion
+    summary_lesion = analysis.summary.lesion_id
+    rows: list[dict[str, Any]] = []
+    for lesion in analysis.lesions:
+        count, count_label = _count(lesion.count)
+        evidence = lesion.evidence
+        rows.append({
+            "source_row": source_row,
+            "report_id": analysis.report.id,
+            "lesion_id": lesion.id,
+            "finding_ids": list(lesion.finding_ids),
+            "main_finding_id": lesion.main_finding_id,
+            "mentions": len(lesion.finding_ids),
+            "organ": lesion.organ.value,
+            "organ_detail": lesion.organ_detail,
+            "site": lesion.site,
+            "count": count,
+            "count_label": count_label,
+            "size_mm": lesion.size_mm,
+            "pattern": _value(lesion.pattern),
+            "acoustic_shadow": lesion.acoustic_shadow,
+            "duct_dilatation": lesion.duct_dilatation,
+            "associated_mass": lesion.associated_mass,
+            "interval_change": _value(lesion.interval_change),
+            "negated": lesion.negated,
+            "uncertain": lesion.uncertain,
+            "historical": lesion.historical,
+            "current": lesion.current,
+            "section": lesion.section.value,
+            "lang": lesion.lang,
+            "characterisation": lesion.labels,
+            "conflicts": json.dumps(lesion.conflicts, ensure_ascii=False, sort_keys=True, default=str)
+            if lesion.conflicts else None,
+            "evidence_start": evidence.start if evidence else None,
+            "evidence_end": evidence.end if evidence else None,
+            "evidence_text": evidence.text if evidence else None,
+            **_assessment_columns(by_lesion.get(lesion.id), analysis.policy),
+            "sets_report_action": summary_lesion is not None and lesion.id == summary_lesion,
         })
     return rows
 
@@ -245,4 +394,9 @@ def report_row(analysis: Analysis, source_row: int | None, source_line: int | No
         "policy": analysis.policy,
         "kb_version": analysis.kb_version,
         "schema_version": analysis.schema_version,
+        "lesions": len(analysis.lesions),
+        "current_lesions": sum(1 for lesion in analysis.lesions if lesion.current),
+        "summary_action": _value(analysis.summary.action),
+        "summary_lesion_id": analysis.summary.lesion_id,
+        "headline": analysis.summary.headline or None,
     }

@@ -19,7 +19,7 @@ from calcitrack.batch.checkpoint import fsync_directory
 from calcitrack.batch.work import ChunkResult
 from calcitrack.errors import InputError
 
-TABLES = ("findings", "reports")
+TABLES = ("findings", "reports", "lesions")
 _PART = re.compile(r"part-(\d+)\.parquet$")
 
 
@@ -89,7 +89,7 @@ def part_name(index: int) -> str:
 
 
 class ParquetSink:
-    """``OUT/findings/part-NNNNNN.parquet`` and ``OUT/reports/part-NNNNNN.parquet``, one pair per chunk.
+    """``OUT/{findings,reports,lesions}/part-NNNNNN.parquet``: one part of each table per chunk.
 
     A directory of parts is what Spark, DuckDB, pandas and ``pyarrow.dataset`` read as one table; the
     zero-padded chunk index keeps the name order equal to the input order.
@@ -117,8 +117,10 @@ class ParquetSink:
         os.replace(tmp, path)
 
     def write(self, result: ChunkResult) -> None:
-        for table, data in (("findings", result.findings_table), ("reports", result.reports_table)):
-            self._write_table(data, self.directory / table / part_name(result.index))
+        tables = {"findings": result.findings_table, "reports": result.reports_table,
+                  "lesions": result.lesions_table}
+        for table in TABLES:
+            self._write_table(tables[table], self.directory / table / part_name(result.index))
         for table in TABLES:
             fsync_directory(self.directory / table)
 

@@ -24,10 +24,13 @@ from typing import Any
 
 from calcitrack.batch.records import (
     FINDINGS_SCHEMA,
+    LESIONS_SCHEMA,
     REPORTS_SCHEMA,
     Columns,
     Fields,
     finding_rows,
+    lesion_assessments,
+    lesion_rows,
     report_from_fields,
     report_row,
 )
@@ -53,7 +56,7 @@ class WorkConfig:
 
 @dataclass
 class ChunkResult:
-    """The output of one chunk: JSON lines or two tables, the error rows, counts and the worker's memory."""
+    """The output of one chunk: JSON lines or three tables, the error rows, counts and the worker's memory."""
 
     index: int
     items: int
@@ -63,6 +66,7 @@ class ChunkResult:
     jsonl: bytes = b""
     findings_table: Any = None
     reports_table: Any = None
+    lesions_table: Any = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     kb_missing: bool = False
     pid: int = 0
@@ -80,11 +84,13 @@ def analyse_report(report: Report, policy: str | None) -> tuple[Analysis, bool]:
         analysis = analyze(report, policy=policy)
         kb_missing = False
     except KBError:
+        from calcitrack.lesions import group_lesions
         from calcitrack.nlp import read_report
 
         reading = read_report(report)
         analysis = Analysis(report=report.model_copy(update={"lang": reading.lang}), context=reading.context,
-                            findings=reading.findings, report_recommendations=reading.report_recommendations)
+                            findings=reading.findings, lesions=group_lesions(reading.findings, report.text),
+                            report_recommendations=reading.report_recommendations)
         kb_missing = True
     analysis.timings = {}
     return analysis, kb_missing
@@ -116,6 +122,7 @@ def process_items(index: int, items: list[Item], config: WorkConfig) -> ChunkRes
     lines: list[str] = []
     f_rows: list[dict[str, Any]] = []
     r_rows: list[dict[str, Any]] = []
+    l_rows: list[dict[str, Any]] = []
     for item in items:
         fields = item_fields(item, config.source, config.columns)
         analysis, reason, kb_missing = analyse_fields(fields, config.policy)
@@ -129,13 +136,16 @@ def process_items(index: int, items: list[Item], config: WorkConfig) -> ChunkRes
         if config.fmt == OutputFormat.jsonl:
             lines.append(analysis.model_dump_json())
         else:
-            f_rows += finding_rows(analysis, fields["row"])
+            by_lesion = lesion_assessments(analysis)
+            f_rows += finding_rows(analysis, fields["row"], by_lesion)
+            l_rows += lesion_rows(analysis, fields["row"], by_lesion)
             r_rows.append(report_row(analysis, fields["row"], fields["line"]))
     if config.fmt == OutputFormat.jsonl:
         result.jsonl = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
     else:
         result.findings_table = pa.Table.from_pylist(f_rows, schema=FINDINGS_SCHEMA)
         result.reports_table = pa.Table.from_pylist(r_rows, schema=REPORTS_SCHEMA)
+        result.lesions_table = pa.Table.from_pylist(l_rows, schema=LESIONS_SCHEMA)
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - cpu_started

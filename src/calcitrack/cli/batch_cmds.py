@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         errors: Annotated[Path | None, typer.Option(
             "--errors", help="JSON lines of rejected records (default: OUT.errors.jsonl, or OUT/errors.jsonl)")] = None,
         fmt: Annotated[OutputFormat, typer.Option(
-            "--format", help="jsonl: Analysis per line; parquet: OUT/findings and OUT/reports tables")
+            "--format", help="jsonl: Analysis per line; parquet: OUT/findings, OUT/lesions and OUT/reports tables")
         ] = OutputFormat.jsonl,
         input_format: Annotated[InputFormat | None, typer.Option(
             "--input-format", help="jsonl, csv or parquet (default: from the file name)")] = None,

@@ -29,4 +29,4 @@ def headline(kb: KnowledgeBase, action: Action | None, lesion: Lesion | None, la
     if action is None or lesion is None:
         return ""
     texts = _texts(kb)
-    return f"{texts.render(f'action.{action.value}', lang)}: {finding_description(texts, lesion, lang)}"  # type: ignore[arg-type]
+    return f"{texts.render(f'action.{action.value}', lang)}: {finding_description(texts, lesion, lang)}"

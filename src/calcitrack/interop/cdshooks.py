@@ -5,7 +5,8 @@ Endpoints (mounted at the application root, because the spec fixes ``/cds-servic
 - ``GET /cds-services`` - discovery; open, it carries no patient data (EHRs fetch it when registering
   the service).
 - ``POST /cds-services/calcitrack-followups`` - the hook call; cards for the patient's open and overdue
-  follow-ups and for affirmed, actionable findings that no follow-up tracks ("unaddressed").
+  follow-ups and for affirmed, actionable lesions that no follow-up tracks ("unaddressed"), one card per
+  lesion (schema 2.0), not per mention.
 - ``POST /cds-services/calcitrack-followups/feedback`` - accepted / overridden cards, appended to the
   registry's audit log (entity ``follow_up`` or ``finding``, event ``cds_feedback``), idempotent.
 
@@ -18,6 +19,12 @@ is a read of patient data and is audited like the API's reads.
 Card identity: a card's ``uuid`` encodes the registry row it stands for (``ca1cf011-…`` follow-up,
 ``ca1cf1d0-…`` finding, row id in the last group), so feedback can be tied to the row without storing the
 cards; the same row gives the same uuid in every response, which also makes feedback idempotent.
+
+Lesions: a report names one lesion several times (findings, impression); the registry stores every
+mention as a ``findings`` row and points a restatement at its lesion's lead row (``mention_of_pk``). The
+cards group rows by that lead (:func:`lesion_leads`): one lesion gives one follow-up card (its most
+pressing open follow-up; others of the same lesion are listed in the card's detail) or one unaddressed
+card (the lead row's uuid), and a follow-up stored on any mention of a lesion counts as tracking it.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from calcitrack.api.auth import audit_source, current_principal
 from calcitrack.api.auth_store import Principal
 from calcitrack.api.problems import ApiProblem
 from calcitrack.api.routes.common import audit_patient_access, engine_of
+from calcitrack.models import ACTION_RANK
 from calcitrack.registry import audit, queries
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
@@ -48,6 +56,8 @@ SOURCE_LABEL = "calcitrack calcification follow-up registry"
 ALLOWED_ROLES = ("clinician", "service", "admin")
 INDICATOR = {"surveillance": "info", "workup": "warning", "urgent": "critical"}
 ACTIONABLE = tuple(INDICATOR)
+STORED_RANK = {action.value: rank for action, rank in ACTION_RANK.items()}
+"""Stored actions (strings) in the order of :data:`calcitrack.models.ACTION_RANK`."""
 MAX_SUMMARY = 139
 """The spec says the summary should be under 140 characters."""
 OVERRIDE_SYSTEM = "urn:calcitrack:cds:override-reason"
@@ -164,60 +174,98 @@ def _card(uuid: str, summary: str, detail: str, indicator: str, link: str, base:
     return card
 
 
+def lesion_leads(session: Session, finding_pks: list[int]) -> dict[int, int]:
+    """Finding row -> the lead row of its lesion (``mention_of_pk`` for a restatement, else itself)."""
+    if not finding_pks:
+        return {}
+    rows = session.execute(select(t.Finding.id, t.Finding.mention_of_pk).where(t.Finding.id.in_(finding_pks)))
+    return {pk: lead if lead is not None else pk for pk, lead in rows}
+
+
 def follow_up_cards(session: Session, patient_key: str, base: str, today: dt.date) -> list[dict[str, Any]]:
-    """One card per open follow-up, overdue ones first."""
+    """One card per lesion with open follow-ups (its most pressing one), overdue ones first."""
     link = f"{base}/ui/patients/{quote(patient_key, safe='')}"
     rows = queries.worklist(session, patient=patient_key, limit=None)
-    cards = []
+    leads = lesion_leads(session, sorted({row["finding_id"] for row in rows}))
+    by_lesion: dict[int, list[tuple[bool, str, int, dict[str, Any]]]] = {}
     for row in rows:
         due = dt.date.fromisoformat(row["due_date"])
         overdue = row["status"] == "overdue" or due < today
-        state = "Overdue" if overdue else "Open"
+        lead = leads.get(row["finding_id"], row["finding_id"])
+        by_lesion.setdefault(lead, []).append((not overdue, row["due_date"], row["follow_up_id"], row))
+    cards = []
+    for items in by_lesion.values():
+        items.sort(key=lambda item: item[:3])
+        not_overdue, due_date, _, row = items[0]
+        state = "Open" if not_overdue else "Overdue"
         where = _where(row["organ"], row["site"], row["size_mm"])
-        summary = f"{state} calcification follow-up ({where}), due {row['due_date']}: {row['what']}"
+        summary = f"{state} calcification follow-up ({where}), due {due_date}: {row['what']}"
+        others = [f"- Also open for this lesion: {other['what']} (due {other['due_date']}, status {other['status']})"
+                  for *_, other in items[1:]]
         detail = "\n".join([
             f"**{state} follow-up** for a calcification ({where}), action level **{row['action']}**.",
             "",
             f"- What: {row['what']}",
-            f"- Due: {row['due_date']} (status {row['status']})",
+            f"- Due: {due_date} (status {row['status']})",
             f"- From report: {row['report_id']}",
             *([f"- Responsible: {row['responsible']}"] if row["responsible"] else []),
+            *others,
         ])
-        cards.append((not overdue, row["due_date"], _card(
+        cards.append((not_overdue, due_date, _card(
             card_uuid("follow_up", row["follow_up_id"]), summary, detail,
             INDICATOR.get(row["action"], "info"), link, base,
         )))
     return [card for *_, card in sorted(cards, key=lambda c: (c[0], c[1]))]
 
 
+def _first(values: list[Any]) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
 def unaddressed_cards(session: Session, patient_key: str, base: str) -> list[dict[str, Any]]:
-    """Affirmed findings whose latest assessment asks for action but that no follow-up (any status) tracks."""
+    """One card per affirmed lesion whose assessment asks for action but that no follow-up (any status)
+    tracks, on any of its mentions."""
     link = f"{base}/ui/patients/{quote(patient_key, safe='')}"
-    tracked = select(t.FollowUp.finding_pk)
     rows = session.scalars(
         select(t.Finding)
         .join(t.Report, t.Finding.report_pk == t.Report.id)
         .join(t.Patient, t.Finding.patient_pk == t.Patient.id)
         .where(
             t.Patient.key == patient_key, t.Report.is_current.is_(True), t.Finding.negated.is_(False),
-            t.Finding.historical.is_(False), t.Finding.mention_of_pk.is_(None), t.Finding.id.not_in(tracked),
+            t.Finding.historical.is_(False),
         )
         .order_by(t.Report.date, t.Finding.id)
     ).all()
+    tracked = set(session.scalars(
+        select(t.FollowUp.finding_pk).join(t.Patient, t.FollowUp.patient_pk == t.Patient.id)
+        .where(t.Patient.key == patient_key)
+    ).all()) if rows else set()
+    lesions: dict[int, list[t.Finding]] = {}
+    for finding in rows:  # lesions in order of their first mention
+        lead = finding.mention_of_pk if finding.mention_of_pk is not None else finding.id
+        lesions.setdefault(lead, []).append(finding)
     cards = []
-    for finding in rows:
-        latest = finding.assessments[-1] if finding.assessments else None
+    for lead_pk, group in lesions.items():
+        if any(m.id in tracked for m in group):
+            continue
+        mentions = sorted(group, key=lambda m: m.id != lead_pk)  # the lead row first: its values win
+        verdicts = [m.assessments[-1] for m in mentions if m.assessments]
+        # the lead's (the lesion's assessment); rows stored before lesions existed: the highest of the mentions'
+        latest = (verdicts[0] if mentions[0].id == lead_pk and mentions[0].assessments
+                  else max(verdicts, key=lambda a: STORED_RANK.get(a.action, -1), default=None))
         if latest is None or latest.action not in ACTIONABLE:
             continue
-        where = _where(finding.organ, finding.site, finding.size_mm)
-        report = finding.report
+        where = _where(_first([m.organ for m in mentions]), _first([m.site for m in mentions]),
+                       _first([m.size_mm for m in mentions]))
+        report = mentions[0].report
         date = report.date.isoformat() if report.date else "undated report"
+        named = f" (named {len(mentions)} times in the report)" if len(mentions) > 1 else ""
         summary = f"Calcification ({where}) assessed as {latest.action} has no follow-up tracked ({date})"
         detail = (
-            f"The report **{report.report_id}** ({date}) describes a calcification ({where}) that calcitrack "
-            f"assessed as **{latest.action}**, but no follow-up is tracked for it in the registry."
+            f"The report **{report.report_id}** ({date}) describes a calcification ({where}){named} that "
+            f"calcitrack assessed as **{latest.action}**, but no follow-up is tracked for it in the registry."
         )
-        cards.append(_card(card_uuid("finding", finding.id), summary, detail, INDICATOR[latest.action], link, base))
+        cards.append(_card(card_uuid("finding", lead_pk), summary, detail, INDICATOR[latest.action], link, base))
     return cards
 
 

@@ -5,15 +5,20 @@ resources, see ``docs/interop.md``):
 
 - one ``DiagnosticReport`` standing for the analysed report, whose ``result`` lists the Observations
   (FHIR R4 links findings to their report this way: ``Observation.derivedFrom`` and ``partOf`` do not
-  allow a DiagnosticReport target);
-- one ``Observation`` per affirmed finding (not negated, not historical): ``code.text``, imaging
-  category, ``bodySite.text``, size as ``valueQuantity`` in UCUM ``mm``, the action level as
-  ``interpretation.text``, the evidence span in ``note`` and an ``identifier``;
-- one ``ServiceRequest`` per recommendation (engine recommendations other than kind ``none``, and the
-  report's own follow-up recommendations), ``status`` ``active``, ``intent`` ``proposal`` (a suggestion,
-  not an order a clinician has placed), ``reasonReference`` to the Observation and the DiagnosticReport;
+  allow a DiagnosticReport target), and whose ``conclusion`` is the summary headline;
+- one ``Observation`` per current lesion (schema 2.0: a lesion named in the findings and again in the
+  impression is one Observation, not two; negated and history-only lesions are left out, as negated
+  findings always were): ``code.text``, imaging category, ``bodySite.text``, size as ``valueQuantity`` in
+  UCUM ``mm``, the lesion's merged attributes and characterisation as ``component`` (text codes), the
+  action of the lesion's assessment as ``interpretation.text``, one ``note`` per mention span (the
+  evidence), the attributes the mentions disagree on, and an ``identifier`` ``<report id>/<lesion id>``;
+- one ``ServiceRequest`` per recommendation of a lesion's assessment (engine recommendations other than
+  kind ``none``; one assessment per lesion, so a lesion named twice is not asked for twice), and one per
+  follow-up the report itself recommends; ``status`` ``active``, ``intent`` ``proposal`` (a suggestion,
+  not an order a clinician has placed), ``reasonReference`` to the lesion's Observation and the
+  DiagnosticReport;
 - one ``CarePlan`` (``intent`` ``proposal``) whose activities reference the ServiceRequests, when there
-  is at least one.
+  is at least one; its ``supportingInfo`` lists the Observations of the assessed lesions.
 
 Codes: only those verified in ``shared/anchors/cdshooks-fhir.md`` (observation-category ``imaging``,
 v2-0074 ``RAD``, UCUM ``mm``); every clinical concept is ``CodeableConcept.text`` only.
@@ -26,13 +31,21 @@ import re
 import uuid
 from typing import Any
 
-from calcitrack.models import Analysis, Assessment, Finding, Recommendation, RecommendationKind, ReportRecommendation
+from calcitrack.models import (
+    Analysis,
+    Assessment,
+    Finding,
+    Lesion,
+    Recommendation,
+    RecommendationKind,
+    ReportRecommendation,
+)
 
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 ID_SYSTEM_REPORT = "urn:calcitrack:report"
-ID_SYSTEM_FINDING = "urn:calcitrack:finding"
+ID_SYSTEM_LESION = "urn:calcitrack:lesion"
 ID_SYSTEM_RECOMMENDATION = "urn:calcitrack:recommendation"
 ID_SYSTEM_PATIENT = "urn:calcitrack:patient"
 _NAMESPACE = uuid.UUID("6f1c2b7e-5d43-4c1a-9f0e-3b8a7c2d1e55")
@@ -43,9 +56,37 @@ ORGAN_TEXT = {"liver": "liver", "biliary": "biliary tree", "spleen": "spleen", "
 PRIORITY = {"urgent": "urgent", "workup": "routine", "surveillance": "routine"}
 
 
-def affirmed(finding: Finding) -> bool:
-    """A finding the report asserts now: not negated and not history. These become Observations."""
+def affirmed(finding: Finding | Lesion) -> bool:
+    """Asserted now: not negated and not history. Such lesions become Observations."""
     return not finding.negated and not finding.historical
+
+
+def lesions_of(analysis: Analysis) -> list[Lesion]:
+    """The analysis's lesions; grouped here from the mentions when an analysis has none (schema 1.0 JSON,
+    or an analysis built by hand) so that every Bundle has one Observation per lesion."""
+    if analysis.lesions or not analysis.findings:
+        return list(analysis.lesions)
+    from calcitrack.lesions import group_lesions
+
+    return group_lesions(analysis.findings, analysis.report.text or None)
+
+
+def lesion_assessments(analysis: Analysis, lesions: list[Lesion]) -> dict[str, Assessment]:
+    """Lesion id -> its assessment: by ``lesion_id``, else (schema 1.0) by a mention's ``finding_id``."""
+    out: dict[str, Assessment] = {}
+    by_finding: dict[str, Assessment] = {}
+    for assessment in analysis.assessments:
+        if assessment.lesion_id is not None:
+            out.setdefault(assessment.lesion_id, assessment)
+        else:
+            by_finding.setdefault(assessment.finding_id, assessment)
+    for lesion in lesions:
+        if lesion.id not in out:
+            found = next((by_finding[f] for f in [lesion.main_finding_id, *lesion.finding_ids] if f in by_finding),
+                         None)
+            if found is not None:
+                out[lesion.id] = found
+    return out
 
 
 def _urn(*parts: str) -> str:
@@ -62,7 +103,7 @@ def patient_reference(patient_id: str | None) -> dict[str, Any]:
     return {"identifier": {"system": ID_SYSTEM_PATIENT, "value": patient_id}}
 
 
-def body_site_text(finding: Finding) -> str:
+def body_site_text(finding: Finding | Lesion) -> str:
     organ = finding.organ_detail if finding.organ.value == "other" and finding.organ_detail else None
     base = organ or ORGAN_TEXT.get(finding.organ.value, finding.organ.value)
     if finding.site:
@@ -85,38 +126,75 @@ def _effective(analysis: Analysis) -> dict[str, Any]:
     return {"effectiveDateTime": analysis.report.date.isoformat()} if analysis.report.date else {}
 
 
+def _component(name: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"code": {"text": name}, **value}
+
+
+def _components(lesion: Lesion) -> list[dict[str, Any]]:
+    """The lesion's merged attributes (text codes): what a reader of the Observation needs besides size."""
+    out = []
+    if lesion.count is not None:
+        count = lesion.count
+        out.append(_component("count", {"valueInteger": count} if isinstance(count, int) else {"valueString": count}))
+    if lesion.pattern is not None:
+        out.append(_component("calcification pattern", {"valueString": lesion.pattern.value.replace("_", " ")}))
+    if lesion.interval_change is not None:
+        out.append(_component("interval change", {"valueString": lesion.interval_change.value}))
+    for name in ("acoustic_shadow", "duct_dilatation", "associated_mass"):
+        value = getattr(lesion, name)
+        if value is not None:
+            out.append(_component(name.replace("_", " "), {"valueBoolean": value}))
+    for label in lesion.labels:
+        out.append(_component("characterisation", {"valueCodeableConcept": {"text": label.replace("_", " ")}}))
+    return out
+
+
+def _mention_note(report_id: str, finding: Finding, main: bool) -> str | None:
+    if finding.evidence is None:
+        return None
+    role = "main mention" if main else "mention"
+    return (f"Evidence, {role} {finding.id} ({finding.section.value}; report {report_id}, characters "
+            f"{finding.evidence.start}-{finding.evidence.end}): \"{finding.evidence.text}\"")
+
+
 def _observation(
-    analysis: Analysis, finding: Finding, assessment: Assessment | None, report_urn: str
+    analysis: Analysis, lesion: Lesion, assessment: Assessment | None, report_urn: str
 ) -> dict[str, Any]:
     report = analysis.report
     obs: dict[str, Any] = {
         "resourceType": "Observation",
-        "identifier": [{"system": ID_SYSTEM_FINDING, "value": f"{report.id}/{finding.id}"}],
-        "status": "preliminary" if finding.uncertain else "final",
+        "identifier": [{"system": ID_SYSTEM_LESION, "value": f"{report.id}/{lesion.id}"}],
+        "status": "preliminary" if lesion.uncertain else "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "imaging", "display": "Imaging"}]}],
-        "code": {"text": f"Calcification of {body_site_text(finding).split(',')[0]}"},
+        "code": {"text": f"Calcification of {body_site_text(lesion).split(',')[0]}"},
         "subject": patient_reference(report.patient_id),
         **_effective(analysis),
-        "bodySite": {"text": body_site_text(finding)},
+        "bodySite": {"text": body_site_text(lesion)},
     }
-    if finding.size_mm is not None:
-        obs["valueQuantity"] = {"value": finding.size_mm, "unit": "mm", "system": UCUM, "code": "mm"}
+    if lesion.size_mm is not None:
+        obs["valueQuantity"] = {"value": lesion.size_mm, "unit": "mm", "system": UCUM, "code": "mm"}
     if assessment is not None:
         obs["interpretation"] = [{"text": f"calcitrack action: {assessment.action.value}"}]
-    notes = []
-    if finding.evidence is not None:
-        notes.append(
-            f"Evidence (report {report.id}, characters {finding.evidence.start}-{finding.evidence.end}): "
-            f"\"{finding.evidence.text}\""
-        )
-    qualifiers = [name for name in ("uncertain",) if getattr(finding, name)]
-    if finding.pattern:
-        qualifiers.append(f"pattern {finding.pattern.value}")
-    if finding.interval_change:
-        qualifiers.append(f"interval change {finding.interval_change.value}")
-    if qualifiers:
-        notes.append("Attributes: " + ", ".join(qualifiers))
-    notes.append(f"Source report: {report_urn}")
+    components = _components(lesion)
+    if components:
+        obs["component"] = components
+    mentions = {f.id: f for f in analysis.findings}
+    notes = [
+        note for fid in lesion.finding_ids if fid in mentions
+        if (note := _mention_note(report.id, mentions[fid], fid == lesion.main_finding_id))
+    ]
+    if not notes and lesion.evidence is not None:
+        notes.append(f"Evidence (report {report.id}, characters {lesion.evidence.start}-{lesion.evidence.end}): "
+                     f"\"{lesion.evidence.text}\"")
+    for item in lesion.characterisation:
+        if item.evidence is not None:
+            notes.append(f"Characterisation {item.label.replace('_', ' ')}: \"{item.evidence.text}\"")
+    if lesion.uncertain:
+        notes.append("Attributes: uncertain")
+    for name, values in lesion.conflicts.items():
+        notes.append(f"Mentions disagree on {name.replace('_', ' ')}: {', '.join(str(v) for v in values)}")
+    notes.append(f"Lesion {lesion.id}: {len(lesion.finding_ids)} mention(s) in the report "
+                 f"({', '.join(lesion.finding_ids)}); source report: {report_urn}")
     obs["note"] = [{"text": text} for text in notes]
     return obs
 
@@ -145,19 +223,27 @@ def _service_request(
 
 
 def _engine_requests(
-    analysis: Analysis, assessment: Assessment, obs_urn: str, report_urn: str
+    analysis: Analysis, lesion: Lesion, assessment: Assessment, obs_urn: str, report_urn: str
 ) -> list[tuple[str, dict[str, Any]]]:
+    """The ServiceRequests of one lesion's assessment (the same recommendation once)."""
     out = []
+    keys: set[str] = set()
+    texts: set[tuple[str, str | None]] = set()
     for index, rec in enumerate(assessment.recommendations):
         if rec.kind == RecommendationKind.none:
             continue
-        key = f"{analysis.report.id}/{assessment.finding_id}/{rec.id or index}"
+        key = f"{analysis.report.id}/{lesion.id}/{rec.id or index}"
+        text = _recommendation_text(rec)
+        when = rec.when or _interval_text(rec.interval)
+        if key in keys or (text, when) in texts:
+            continue
+        keys.add(key)
+        texts.add((text, when))
         out.append((
             _urn("sr", key),
             _service_request(
-                analysis, key, _recommendation_text(rec), priority=PRIORITY.get(assessment.action.value),
-                reasons=[obs_urn, report_urn], note=rec.rationale,
-                occurrence_text=rec.when or _interval_text(rec.interval),
+                analysis, key, text, priority=PRIORITY.get(assessment.action.value),
+                reasons=[obs_urn, report_urn], note=rec.rationale, occurrence_text=when,
             ),
         ))
     return out
@@ -205,41 +291,59 @@ def _diagnostic_report(analysis: Analysis, source_reference: str | None, results
         resource["id"] = source_reference.split("/", 1)[1]
     if results:
         resource["result"] = [{"reference": r} for r in results]
+    if analysis.summary.headline.strip():
+        resource["conclusion"] = analysis.summary.headline.strip()
     return resource
+
+
+def _care_plan(
+    analysis: Analysis, report_urn: str, requests: list[tuple[str, dict[str, Any]]],
+    assessed: list[tuple[str, Lesion, Assessment]],
+) -> dict[str, Any]:
+    """The follow-up plan of the report: one activity per ServiceRequest, the assessed lesions as support."""
+    lines = [f"{lesion.id} ({body_site_text(lesion)}): {assessment.action.value}" for _, lesion, assessment in assessed]
+    description = "Follow-up proposed by calcitrack for the calcified lesions of one imaging report"
+    description += (": " + "; ".join(lines) + ".") if lines else "."
+    plan: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "identifier": [{"system": ID_SYSTEM_REPORT, "value": f"{analysis.report.id}/care-plan"}],
+        "status": "active",
+        "intent": "proposal",
+        "title": "Calcification follow-up",
+        "description": description,
+        "subject": patient_reference(analysis.report.patient_id),
+        "supportingInfo": [{"reference": report_urn}, *({"reference": urn} for urn, _, _ in assessed)],
+        "activity": [{"reference": {"reference": urn}} for urn, _ in requests],
+    }
+    if analysis.summary.headline.strip():
+        plan["note"] = [{"text": analysis.summary.headline.strip()}]
+    if analysis.report.date:
+        plan["created"] = analysis.report.date.isoformat()
+    return plan
 
 
 def analysis_to_bundle_dict(analysis: Analysis, *, source_reference: str | None = None) -> dict[str, Any]:
     """The Bundle as a JSON-ready dict, every resource validated with the R4B models."""
     report_urn = _urn("report", analysis.report.id)
-    by_finding = {a.finding_id: a for a in analysis.assessments}
+    lesions = lesions_of(analysis)
+    by_lesion = lesion_assessments(analysis, lesions)
     observations: list[tuple[str, dict[str, Any]]] = []
     requests: list[tuple[str, dict[str, Any]]] = []
-    for finding in analysis.findings:
-        if not affirmed(finding):
+    assessed: list[tuple[str, Lesion, Assessment]] = []
+    for lesion in lesions:
+        if not affirmed(lesion):
             continue
-        obs_urn = _urn("obs", analysis.report.id, finding.id)
-        assessment = by_finding.get(finding.id)
-        observations.append((obs_urn, _observation(analysis, finding, assessment, report_urn)))
+        obs_urn = _urn("obs", analysis.report.id, lesion.id)
+        assessment = by_lesion.get(lesion.id)
+        observations.append((obs_urn, _observation(analysis, lesion, assessment, report_urn)))
         if assessment is not None:
-            requests.extend(_engine_requests(analysis, assessment, obs_urn, report_urn))
+            assessed.append((obs_urn, lesion, assessment))
+            requests.extend(_engine_requests(analysis, lesion, assessment, obs_urn, report_urn))
     requests.extend(_report_requests(analysis, report_urn, [u for u, _ in observations]))
     entries = [(report_urn, _diagnostic_report(analysis, source_reference, [u for u, _ in observations]))]
     entries += observations + requests
     if requests:
-        plan = {
-            "resourceType": "CarePlan",
-            "identifier": [{"system": ID_SYSTEM_REPORT, "value": f"{analysis.report.id}/care-plan"}],
-            "status": "active",
-            "intent": "proposal",
-            "title": "Calcification follow-up",
-            "description": "Follow-up proposed by calcitrack for calcification findings of one imaging report.",
-            "subject": patient_reference(analysis.report.patient_id),
-            "supportingInfo": [{"reference": report_urn}],
-            "activity": [{"reference": {"reference": urn}} for urn, _ in requests],
-        }
-        if analysis.report.date:
-            plan["created"] = analysis.report.date.isoformat()
-        entries.append((_urn("careplan", analysis.report.id), plan))
+        entries.append((_urn("careplan", analysis.report.id), _care_plan(analysis, report_urn, requests, assessed)))
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

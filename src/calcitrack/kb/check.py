@@ -3,6 +3,8 @@
 Loading already guarantees structure and references (:mod:`calcitrack.kb.loader`). This adds what a
 reviewer needs before accepting an edit: every condition reachable from some rule, every text in both
 languages, every rule and both policies exercised by the golden cases, and every golden case passing.
+The clinical constants (``constants.yaml``) are validated on load (ranges, sources, named facts) and
+counted here.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def run_case(kb: KnowledgeBase, case: GoldenCase) -> tuple[list[str], list[str]]
     missing_rules = [r for r in case.expect_rules if r not in result.rules_fired]
     if missing_rules:
         problems.append(f"golden case {case.id}: rules did not fire: {', '.join(missing_rules)}")
+    wrongly_fired = [r for r in case.expect_not_rules if r in result.rules_fired]
+    if wrongly_fired:
+        problems.append(f"golden case {case.id}: rules fired that must not: {', '.join(wrongly_fired)}")
     kinds = {rec.kind.value for rec in result.recommendations}
     missing_kinds = [k for k in case.expect_recommendation_kinds if k not in kinds]
     if missing_kinds:
@@ -81,7 +86,10 @@ def check_kb(kb: KnowledgeBase, golden_path: Path | None = None) -> CheckReport:
         "questions": len(kb.questions),
         "seed claims": len(kb.claims),
         "policies": len(kb.policies),
+        "constants": len(kb.constants.items()),
     }
+    if kb.constants_inherited:
+        report.notes.append("constants.yaml not in the KB directory: the packaged constants are used")
     reachable = {item.condition for rule in kb.rules for item in rule.differential}
     for condition_id in kb.conditions:
         if condition_id not in reachable:

@@ -10,20 +10,22 @@ fact never fires on a guess; negative tests (ne, not_in, not_true) read "not kno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calcitrack.models import (
     CANCER_SITES,
+    CHARACTERISATIONS,
     Finding,
     IntervalChange,
+    Lesion,
     Organ,
     PatientContext,
     Pattern,
     Section,
 )
 
-CHILD_AGE_LIMIT = 16
-"""Under this age a patient counts as a child (rule R12 of the clinical reference: "child (< 16 y)")."""
+if TYPE_CHECKING:
+    from calcitrack.kb.schema import Constants
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,19 @@ FACT_TYPES: dict[str, FactType] = {
     "finding.interval_change": _enum(IntervalChange),
     "finding.uncertain": FactType("bool"),
     "finding.section": _enum(Section),
+    "finding.characterisation": FactType(
+        "list", frozenset(CHARACTERISATIONS), description="what the radiologist calls the lesion (R0)"
+    ),
     "context.age": FactType("number"),
-    "context.child": FactType("bool", description=f"age < {CHILD_AGE_LIMIT}"),
+    "context.child": FactType("bool", description="age under the KB's child age limit (constants.yaml child_age)"),
     "context.sex": _enum(["female", "male", "other"]),
     "context.pregnant": FactType("bool"),
     "context.fetal_finding": FactType("bool"),
     "context.known_primary_cancer": _enum(CANCER_SITES),
     "context.known_cancer": FactType("bool", description="a primary cancer is known (any site)"),
-    "context.high_risk": FactType("bool", description="known cancer or chronic liver disease (ACR high risk)"),
+    "context.high_risk": FactType(
+        "bool", description="ACR high risk: any fact of constants.yaml high_risk.any_of (known cancer, liver disease)"
+    ),
     "context.chronic_liver_disease": FactType("bool"),
     "context.granulomatous_exposure": FactType("bool"),
     "context.endemic_exposure": FactType("bool"),
@@ -90,8 +97,8 @@ def check_value(name: str, op: str, value: Any) -> str | None:
     fact = FACT_TYPES[name]
     if op in _NUMBER_OPS and fact.kind != "number":
         return f"op {op!r} needs a numeric field, this one is {fact.kind}"
-    if op == "contains" and fact.kind != "list":
-        return "op 'contains' needs a list field"
+    if op in ("contains", "not_contains") and fact.kind != "list":
+        return f"op {op!r} needs a list field"
     if value is None:
         return None
     values = value if isinstance(value, list) else [value]
@@ -118,19 +125,59 @@ def _tri_or(*values: bool | None) -> bool | None:
     return None
 
 
-def facts_for(finding: Finding, context: PatientContext) -> dict[str, Any]:
-    """Every fact of :data:`FACT_TYPES` for one finding in one patient context."""
+_LESION_ONLY = {"evidence", "characterisation", "finding_ids", "main_finding_id", "conflicts", "id"}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The KB constants that derived facts depend on, in the form :func:`with_derived` reads fastest."""
+
+    child_age_limit: int
+    high_risk_any_of: tuple[str, ...]
+
+
+_DERIVATIONS: dict[int, tuple[Constants, Derivation]] = {}
+
+
+def derivation(constants: Constants | None = None) -> Derivation:
+    """The derivation settings of ``constants`` (default: the configured KB's), memoised per object."""
+    if constants is None:
+        from calcitrack.kb.loader import get_kb  # the loader imports this module
+
+        constants = get_kb().constants
+    entry = _DERIVATIONS.get(id(constants))
+    if entry is None or entry[0] is not constants:
+        entry = (constants, Derivation(constants.child_age.limit_years, tuple(constants.high_risk.any_of)))
+        _DERIVATIONS[id(constants)] = entry
+    return entry[1]
+
+
+def facts_for(
+    finding: Finding | Lesion, context: PatientContext, constants: Constants | None = None
+) -> dict[str, Any]:
+    """Every fact of :data:`FACT_TYPES` for one lesion (or a lone mention) in one patient context.
+
+    The rules name the lesion's merged attributes ``finding.<name>`` (a lone mention is a lesion of one
+    mention); ``finding.characterisation`` is the list of what the radiologist calls it. Derived facts
+    use the KB ``constants`` (child age limit, high-risk definition); default: the current KB's.
+    """
     facts: dict[str, Any] = {}
-    for name, value in finding.model_dump(mode="json", exclude={"evidence"}).items():
+    for name, value in finding.model_dump(mode="json", exclude=_LESION_ONLY).items():
         facts[f"finding.{name}"] = value
+    facts["finding.characterisation"] = list(dict.fromkeys(c.label for c in finding.characterisation))
     for name, value in context.model_dump(mode="json").items():
         facts[f"context.{name}"] = value
-    return with_derived(facts)
+    return with_derived(facts, derivation(constants))
 
 
-def with_derived(facts: dict[str, Any]) -> dict[str, Any]:
+def with_derived(facts: dict[str, Any], rules: Derivation | None = None) -> dict[str, Any]:
     """Add the derived facts, computed from the stored ones (so a probe can change one stored fact and
-    recompute only these, without rebuilding models - the engine does that for every question)."""
+    recompute only these, without rebuilding models - the engine does that for every question).
+
+    ``rules`` carries the KB constants (see :func:`derivation`); the engine passes it in once per lesion.
+    """
+    if rules is None:
+        rules = derivation()
     count = facts.get("finding.count")
     count_n: int | None
     if isinstance(count, int):
@@ -145,6 +192,6 @@ def with_derived(facts: dict[str, Any]) -> dict[str, Any]:
     facts["finding.count_n"] = count_n
     facts["finding.multiple"] = None if count is None else (count == "multiple" or (count_n or 0) > 1)
     facts["context.known_cancer"] = known_cancer
-    facts["context.child"] = None if age is None else age < CHILD_AGE_LIMIT
-    facts["context.high_risk"] = _tri_or(known_cancer, facts.get("context.chronic_liver_disease"))
+    facts["context.child"] = None if age is None else age < rules.child_age_limit
+    facts["context.high_risk"] = _tri_or(*(facts.get(name) for name in rules.high_risk_any_of))
     return facts

@@ -9,6 +9,7 @@ fact names), so a KB that loads is a KB the engine can run without surprises.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,8 @@ from calcitrack.kb.schema import (
     Clause,
     Condition,
     ConditionsFile,
+    Constants,
+    ConstantsFile,
     PoliciesFile,
     Policy,
     Question,
@@ -40,6 +43,9 @@ from calcitrack.models import Finding, PatientContext
 
 DATA_DIR = Path(__file__).parent / "data"
 CORE_FILES = ("sources.yaml", "conditions.yaml", "rules.yaml", "policies.yaml", "questions.yaml", "claims.yaml")
+CONSTANTS_FILE = "constants.yaml"
+"""Clinical constants used by code (growth threshold, due days, child age, high risk, escalation); optional in
+an edited copy of the KB, which then inherits the packaged file."""
 TEXT_FILES = {"en": "texts.en.yaml", "fr": "texts.fr.yaml"}
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,7 +115,10 @@ class KnowledgeBase:
     default_policy: str
     questions: tuple[Question, ...]
     claims: tuple[SeedClaim, ...]
+    constants: Constants
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    constants_inherited: bool = False
+    """True when the KB directory has no ``constants.yaml`` and the packaged constants are used."""
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -141,6 +150,11 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
     policies_file = _validate(PoliciesFile, read_yaml(root / "policies.yaml"), "policies.yaml")
     questions_file = _validate(QuestionsFile, read_yaml(root / "questions.yaml"), "questions.yaml")
     claims_file = _validate(ClaimsFile, read_yaml(root / "claims.yaml"), "claims.yaml")
+    constants_path = root / CONSTANTS_FILE
+    inherited = not constants_path.exists()
+    if inherited:  # a site's edited copy without constants keeps the packaged ones (kb check says so)
+        constants_path = DATA_DIR / CONSTANTS_FILE
+    constants_file = _validate(ConstantsFile, read_yaml(constants_path), CONSTANTS_FILE)
     texts = {lang: _load_texts(root / name) for lang, name in TEXT_FILES.items()}
 
     kb = KnowledgeBase(
@@ -153,7 +167,9 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         default_policy=policies_file.default,
         questions=tuple(_unique(questions_file.questions, "questions.yaml", "question").values()),
         claims=tuple(_unique(claims_file.claims, "claims.yaml", "claim").values()),
+        constants=constants_file.constants,
         texts=texts,
+        constants_inherited=inherited,
     )
     _check_references(kb)
     return kb
@@ -225,6 +241,7 @@ def _check_references(kb: KnowledgeBase) -> None:
             model = Finding if scope == "finding" else PatientContext
             if name not in model.model_fields:
                 raise KBError(f"{where}: probe field {probe.field!r} is derived; probe a stored field instead")
+    _check_constants(kb, need_sources)
     for rule in kb.rules:
         where = f"rules.yaml: rule {rule.id}"
         need_sources(rule.sources, where)
@@ -236,6 +253,25 @@ def _check_references(kb: KnowledgeBase) -> None:
                 raise KBError(f"{where} names unknown condition {item.condition!r}")
         for test in rule.when:
             _check_test(test, where)
+
+
+def _check_constants(kb: KnowledgeBase, need_sources: Callable[[list[str], str], None]) -> None:
+    """Constants name existing true/false facts; their sources exist (when the KB ships its own file)."""
+    constants = kb.constants
+    if not kb.constants_inherited:
+        for name, constant in constants.items():
+            need_sources(constant.sources, f"constants.yaml: {name}")
+    for name in constants.high_risk.any_of:
+        where = "constants.yaml: high_risk > any_of"
+        fact_type = FACT_TYPES.get(name)
+        if not name.startswith("context.") or fact_type is None or fact_type.kind != "bool":
+            raise KBError(f"{where}: {name!r} is not a true/false context fact")
+        if name in ("context.high_risk", "context.child"):
+            raise KBError(f"{where}: {name!r} is derived from this definition or after it")
+    for feature in constants.escalation.new_features:
+        feature_type = FACT_TYPES.get(f"finding.{feature}")
+        if feature_type is None or feature_type.kind != "bool" or feature not in Finding.model_fields:
+            raise KBError(f"constants.yaml: escalation > new_features: {feature!r} is not a true/false finding field")
 
 
 def _check_test(test: Test, where: str) -> None:

@@ -119,13 +119,17 @@ class ClaimsFile(_Strict):
 
 Op = Literal[
     "eq", "ne", "in", "not_in", "lt", "le", "gt", "ge",
-    "is_true", "is_false", "not_true", "not_false", "is_null", "not_null", "contains",
+    "is_true", "is_false", "not_true", "not_false", "is_null", "not_null", "contains", "not_contains",
 ]
 UNARY_OPS = frozenset({"is_true", "is_false", "not_true", "not_false", "is_null", "not_null"})
 
 
 class Clause(_Strict):
-    """A typed test on one fact: ``{field: finding.size_mm, op: le, value: 10}``. No string is evaluated."""
+    """A typed test on one fact: ``{field: finding.size_mm, op: le, value: 10}``. No string is evaluated.
+
+    On a list fact, ``contains`` holds when the list holds the value (or, given a list, any of its values);
+    ``not_contains`` when it holds none of them (an unknown or empty list holds none).
+    """
 
     field: str = Field(pattern=r"^(finding|context)\.[a-z_]+$")
     op: Op
@@ -245,6 +249,78 @@ class QuestionsFile(_Strict):
     questions: list[Question]
 
 
+class _SourcedConstant(_Strict):
+    """A clinical constant the code uses: where it comes from and why, so a reviewer can change it in YAML."""
+
+    sources: list[str] = Field(min_length=1)
+    note: str = Field(min_length=1)
+
+
+class GrowthThreshold(_SourcedConstant):
+    """Interval growth (or shrinkage) of a lesion between two reports: at least ``min_mm`` *and* at least
+    ``min_fraction`` of the earlier size; smaller differences are measurement noise (registry linking)."""
+
+    min_mm: float = Field(gt=0, le=10)
+    min_fraction: float = Field(gt=0, lt=1)
+
+
+class DueDays(_SourcedConstant):
+    """Days from the report to a follow-up's due date when no recommendation states an interval."""
+
+    surveillance: int = Field(ge=1, le=730)
+    workup: int = Field(ge=1, le=180)
+    urgent: int = Field(ge=1, le=30)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DueDays:
+        if not self.urgent <= self.workup <= self.surveillance:
+            raise ValueError("due days must be ordered: urgent <= workup <= surveillance")
+        return self
+
+    def for_action(self, action: str) -> int | None:
+        """Due days of an action level (None for actions that open no follow-up)."""
+        value = getattr(self, str(getattr(action, "value", action)), None)
+        return value if isinstance(value, int) else None
+
+
+class ChildAge(_SourcedConstant):
+    """Under ``limit_years`` a patient counts as a child (fact ``context.child``)."""
+
+    limit_years: int = Field(ge=1, le=21)
+
+
+class HighRisk(_SourcedConstant):
+    """ACR high-risk patient (fact ``context.high_risk``): true when any of these facts is true, false when
+    all are false, unknown otherwise. Each is a true/false context fact (stored, or derived before it)."""
+
+    any_of: list[str] = Field(min_length=1)
+
+
+class Escalation(_SourcedConstant):
+    """The registry's safety net when a later report shows a known lesion again: interval growth (when
+    ``on_growth``) or a feature of ``new_features`` present now and not before raises the follow-up to at
+    least ``minimum_action``, whatever the assessment says."""
+
+    on_growth: bool = True
+    new_features: list[str] = Field(min_length=1)
+    minimum_action: Action
+
+
+class Constants(_Strict):
+    growth: GrowthThreshold
+    due_days: DueDays
+    child_age: ChildAge
+    high_risk: HighRisk
+    escalation: Escalation
+
+    def items(self) -> list[tuple[str, _SourcedConstant]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+
+class ConstantsFile(_Strict):
+    constants: Constants
+
+
 class GoldenCase(_Strict):
     """finding + context + policy -> expected action and top of the differential."""
 
@@ -255,6 +331,9 @@ class GoldenCase(_Strict):
     expect_action: Action
     expect_top: str | None = None
     expect_rules: list[str] = Field(default_factory=list)
+    expect_not_rules: list[str] = Field(
+        default_factory=list, description="Rules that must NOT fire (precedence checks, e.g. R15 on tumoral calcinosis)"
+    )
     expect_recommendation_kinds: list[str] = Field(default_factory=list)
 
 

@@ -19,15 +19,13 @@ from sqlalchemy.orm import Session
 
 from calcitrack.assess.durations import duration_days
 from calcitrack.errors import InputError
+from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import Action, Assessment, RecommendationKind
 from calcitrack.registry import audit
 from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp, utcnow
 
 FOLLOW_UP_ACTIONS: tuple[Action, ...] = (Action.surveillance, Action.workup, Action.urgent)
 """Only these assessment actions create a follow-up."""
-
-DEFAULT_DUE_DAYS: dict[str, int] = {"surveillance": 180, "workup": 30, "urgent": 7}
-"""Due delay when no recommendation of the assessment gives an interval."""
 
 ESCALATION_GRACE_DAYS: dict[str, int] = {"surveillance": 30, "workup": 14, "urgent": 2}
 """Days overdue before the sweep escalates to the escalation role."""
@@ -62,11 +60,12 @@ def plan_for(assessment: Assessment) -> Plan:
     return Plan(what=what, interval=interval, duration=duration)
 
 
-def due_date(start: dt.date, action: str, interval: str | None) -> dt.date:
-    """Start date plus the interval (lower bound of a range), or the action's default delay."""
+def due_date(start: dt.date, action: str, interval: str | None, kb: KnowledgeBase | None = None) -> dt.date:
+    """Start date plus the interval (lower bound of a range), or the action's default delay (KB constant
+    ``due_days``, sourced in ``kb/data/constants.yaml``)."""
     days = duration_days(interval) if interval else 0
     if days <= 0:
-        days = DEFAULT_DUE_DAYS.get(action, 30)
+        days = (kb or get_kb()).constants.due_days.for_action(action) or 30
     return start + dt.timedelta(days=days)
 
 

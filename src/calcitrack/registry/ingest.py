@@ -315,15 +315,17 @@ def _store_findings(ctx: _Context, earlier: list[t.Lesion]) -> None:
         chain = chains.get(lesion.id, [])
         if lesion.negated:
             if prior is not None:
-                for item in (row, *mentions):  # the mentions mirror their lesion's computed change
-                    item.computed_change = IntervalChange.resolved.value
+                row.computed_change = IntervalChange.resolved.value
+                for mention in mentions:  # the mentions mirror their lesion's computed change
+                    mention.computed_change = row.computed_change
                 _plan_follow_ups(ctx, lesion, row, main, prior, None, chain)
             continue
         if lesion.historical:
             continue
-        change = compute_change(prior.size_mm, lesion.size_mm) if prior is not None else None
-        for item in (row, *mentions):
-            item.computed_change = _value(change)
+        change = compute_change(prior.size_mm, lesion.size_mm, ctx.kb) if prior is not None else None
+        row.computed_change = _value(change)
+        for mention in mentions:
+            mention.computed_change = row.computed_change
         assessment = _store_assessments(ctx, lesion, row, main, assessments.get(lesion.id))
         _plan_follow_ups(ctx, lesion, row, main, prior, assessment, chain)
 
@@ -403,14 +405,16 @@ def _plan_follow_ups(
     if assessment is None:  # no assessment (the analysis gave none): nothing to decide
         return
     action = assessment.action
-    features = new_suspicious_features(lesion, prior)
-    escalate = change == IntervalChange.increased.value or bool(features)
+    rule = (ctx.kb or get_kb()).constants.escalation
+    features = new_suspicious_features(lesion, prior, ctx.kb)
+    grown = rule.on_growth and change == IntervalChange.increased.value
     origin = "assessment"
     plan = followups.plan_for(assessment)
-    if escalate and ACTION_RANK[action] < ACTION_RANK[Action.workup]:
-        # Safety net: growth or a new suspicious feature always gets a work-up, whatever the KB says.
-        action, origin = Action.workup, "registry_escalation"
-        reasons = (["interval growth"] if change == IntervalChange.increased.value else []) + features
+    if (grown or features) and ACTION_RANK[action] < ACTION_RANK[rule.minimum_action]:
+        # Safety net (KB constant `escalation`): growth or a new suspicious feature raises the follow-up to
+        # at least the KB's minimum action, whatever the assessment says.
+        action, origin = rule.minimum_action, "registry_escalation"
+        reasons = (["interval growth"] if grown else []) + features
         plan = followups.Plan(what=f"Work-up: {', '.join(reasons)}", interval=None, duration=None)
     base = ctx.report.date or dt.date.today()
     if action not in followups.FOLLOW_UP_ACTIONS:
@@ -429,7 +433,7 @@ def _plan_follow_ups(
         patient=ctx.patient, finding=main, lesion=row, action=action.value, what=plan.what,
         interval=plan.interval, duration=plan.duration,
         surveillance_start=start if action == Action.surveillance else None,
-        opened_on=base, due_date=followups.due_date(base, action.value, plan.interval), status="pending",
+        opened_on=base, due_date=followups.due_date(base, action.value, plan.interval, ctx.kb), status="pending",
         origin=origin, responsible=ctx.responsible or (open_rows[-1].responsible if open_rows else None),
         escalation_role=ctx.escalation_role,
     )

@@ -11,8 +11,10 @@ no word about growth). The rule (documented in docs/registry.md):
   the new report exactly one lesion there (otherwise the lesion is ambiguous and stays unlinked);
 * pairs are assigned greedily by score, most recent candidate first on ties, one-to-one.
 
-Size change: growth is an increase of at least :data:`GROWTH_MIN_MM` *and* :data:`GROWTH_MIN_FRACTION`
-of the earlier size (6 -> 11 mm is growth; 10 -> 11 mm is measurement noise); shrinkage symmetric.
+Size change: growth is an increase of at least ``growth.min_mm`` *and* ``growth.min_fraction`` of the
+earlier size (6 -> 11 mm is growth; 10 -> 11 mm is measurement noise); shrinkage symmetric. Those
+numbers, and the features whose appearance escalates a follow-up, are clinical constants of the
+knowledge base (``kb/data/constants.yaml``, with their sources), not of this module.
 """
 
 from __future__ import annotations
@@ -20,11 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import Finding, IntervalChange, Lesion
-
-GROWTH_MIN_MM = 2.0
-GROWTH_MIN_FRACTION = 0.20
-SUSPICIOUS_FEATURES: tuple[str, ...] = ("associated_mass", "duct_dilatation")
 
 
 @dataclass(frozen=True)
@@ -41,22 +40,28 @@ class Candidate:
     order: int
 
 
-def compute_change(prior_mm: float | None, current_mm: float | None) -> IntervalChange | None:
+def compute_change(
+    prior_mm: float | None, current_mm: float | None, kb: KnowledgeBase | None = None
+) -> IntervalChange | None:
     """Interval change from two sizes; ``None`` when either size is unknown."""
     if prior_mm is None or current_mm is None:
         return None
+    growth = (kb or get_kb()).constants.growth
     delta = current_mm - prior_mm
-    if delta >= GROWTH_MIN_MM and delta >= GROWTH_MIN_FRACTION * prior_mm:
+    if delta >= growth.min_mm and delta >= growth.min_fraction * prior_mm:
         return IntervalChange.increased
-    if -delta >= GROWTH_MIN_MM and -delta >= GROWTH_MIN_FRACTION * prior_mm:
+    if -delta >= growth.min_mm and -delta >= growth.min_fraction * prior_mm:
         return IntervalChange.decreased
     return IntervalChange.stable
 
 
-def new_suspicious_features(finding: Finding | Lesion, prior: Candidate | None) -> list[str]:
-    """Suspicious features present now and not known to be present before."""
+def new_suspicious_features(
+    finding: Finding | Lesion, prior: Candidate | None, kb: KnowledgeBase | None = None
+) -> list[str]:
+    """Features that escalate a follow-up (KB ``escalation.new_features``) present now and not known to
+    be present before."""
     features = []
-    for name in SUSPICIOUS_FEATURES:
+    for name in (kb or get_kb()).constants.escalation.new_features:
         if getattr(finding, name) is True and (prior is None or getattr(prior, name) is not True):
             features.append(name)
     return features
