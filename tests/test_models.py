@@ -17,7 +17,7 @@ def test_field_names_of_the_contract() -> None:
 
 def test_schemas_exported() -> None:
     schemas = json_schemas()["schemas"]
-    assert set(schemas) == {"Analysis", "Finding", "Assessment", "PatientContext"}
+    assert set(schemas) == {"Analysis", "Finding", "Lesion", "Assessment", "PatientContext"}
     assert "size_mm" in schemas["Finding"]["properties"]
 
 
@@ -47,3 +47,19 @@ def test_caller_context_wins_over_report() -> None:
     caller = PatientContext(age=54)
     merged = caller.merged_over(from_report)
     assert merged.age == 54 and merged.chronic_liver_disease is True
+
+
+def test_lesion_and_summary_contract() -> None:
+    from calcitrack.models import SCHEMA_VERSION, Analysis, Assessment, Lesion
+
+    assert SCHEMA_VERSION == "2.0"
+    assert {"id", "finding_ids", "main_finding_id", "organ", "site", "size_mm", "count", "pattern",
+            "characterisation", "conflicts", "negated", "uncertain", "historical"} <= set(Lesion.model_fields)
+    assert "lesion_id" in Assessment.model_fields
+    assert {"lesions", "summary", "warnings"} <= set(Analysis.model_fields)
+
+
+def test_unknown_characterisation_label_is_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        Finding.model_validate({"organ": "liver", "characterisation": [{"label": "harmless"}]})
+    assert "unknown characterisation 'harmless'" in str(info.value)

@@ -1,4 +1,8 @@
-"""Analyses built directly from findings and the packaged KB (the NLP layer is tested elsewhere)."""
+"""Analyses built directly from findings and the packaged KB (the NLP layer is tested elsewhere).
+
+They are schema 2.0 analyses, as ``service.analyze`` makes them: the findings grouped into lesions by
+:func:`calcitrack.lesions.group_lesions`, one assessment per lesion, and the report summary.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from calcitrack.assess import assess
+from calcitrack.assess import assess_lesions
 from calcitrack.kb import KnowledgeBase, get_kb
+from calcitrack.lesions import group_lesions
 from calcitrack.models import Analysis, Finding, PatientContext, Report
+from calcitrack.service import summarise
 
 
 @dataclass(frozen=True)
@@ -37,16 +43,28 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def make_analysis(scenario: Scenario, kb: KnowledgeBase, lang: str = "en") -> Analysis:
-    assessment = assess(scenario.finding, scenario.context, policy=scenario.policy, lang=lang, kb=kb)
+def analysis_of(
+    findings: list[Finding], kb: KnowledgeBase, lang: str = "en", *, context: PatientContext | None = None,
+    policy: str = "standard", text: str = "",
+) -> Analysis:
+    """An analysis of ``findings`` the way the service makes one (grouped, assessed per lesion, summarised)."""
+    context = context or PatientContext()
+    lesions = group_lesions(findings, text or None)
+    assessments = assess_lesions(lesions, context, policy=policy, lang=lang, kb=kb)
     return Analysis(
-        report=Report(text="", lang=lang),  # the explanation never needs the report text
-        context=scenario.context,
-        findings=[scenario.finding],
-        assessments=[assessment],
+        report=Report(text=text, lang=lang),
+        context=context,
+        findings=findings,
+        lesions=lesions,
+        assessments=assessments,
+        summary=summarise(lesions, assessments, kb, lang),
         kb_version=kb.kb_version,
-        policy=scenario.policy,
+        policy=policy,
     )
+
+
+def make_analysis(scenario: Scenario, kb: KnowledgeBase, lang: str = "en") -> Analysis:
+    return analysis_of([scenario.finding], kb, lang, context=scenario.context, policy=scenario.policy)
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ def test_summary_has_action_differential_recommendations_missing_information_and
 ) -> None:
     doc = build_document(analyses["large"], lang="en", audience="clinician", kb=kb)
     keys = [section.key for section in doc.sections]
-    assert keys[0] == "finding-1"
+    assert keys[:2] == ["report", "lesion-1"]
     assert {"differential-1", "recommendations-1"} <= set(keys)
-    overview = [item.text for item in doc.sections[0].items]
+    overview = [item.text for item in doc.sections[1].items]
     assert overview[0] == "Action: Further work-up"
     assert any(text.startswith("Rules fired: R") for text in overview)
     differential = next(s for s in doc.sections if s.key == "differential-1")
@@ -70,6 +70,9 @@ def test_french_summary_has_french_reasons(analyses: dict[str, Analysis], kb: Kn
 def test_json_and_html_formats(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:
     data = json.loads(explain_analysis(analyses["cancer"], "en", "clinician", "json", kb=kb))
     assert data["audience"] == "clinician"
-    assert data["sections"][0]["items"][0]["text"] == "Action: Urgent: contact the clinician within days"
+    assert data["sections"][0]["items"][0]["text"] == (
+        "Report action: Urgent: contact the clinician within days (set by lesion 1)"
+    )
+    assert data["sections"][1]["items"][0]["text"] == "Action: Urgent: contact the clinician within days"
     html = explain_analysis(analyses["cancer"], "en", "clinician", "html", kb=kb)
     assert html.startswith("<!DOCTYPE html>") and "<ol>" in html and "</html>" in html

@@ -128,7 +128,8 @@ def test_log_in_and_analyse_english_and_french(page, server) -> None:  # type: i
     mark = page.locator("pre.report mark.finding").first
     expect(mark).to_have_attribute("data-action", "urgent")
     expect(mark).to_have_attribute("title", re.compile(r"^organ: biliary;.*size: 8 mm;.*action: Urgent"))
-    assert page.locator("pre.report mark.act-urgent").evaluate("e => getComputedStyle(e).backgroundColor") \
+    expect(page.locator("pre.report mark.act-urgent")).to_have_count(2)  # the impression restates the lesion
+    assert page.locator("pre.report mark.act-urgent").first.evaluate("e => getComputedStyle(e).backgroundColor") \
         == "rgb(246, 193, 193)"
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
@@ -169,6 +170,28 @@ def test_missing_information_answer_reruns_assessment(page, server) -> None:  # 
     shot(page, "analyse-answered")
 
 
+def test_a_lesion_block_lists_and_highlights_its_mentions(page, server) -> None:  # type: ignore[no-untyped-def]
+    expect = sync_api.expect
+    log_in(page, server, "claude.md")
+    page.get_by_label("Report text").fill(
+        "LIVER: Two punctate calcifications in the right lobe, the largest 3 mm.\n"
+        "IMPRESSION: Tiny hepatic calcifications."
+    )
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    marks = page.locator("pre.report mark.finding")
+    expect(marks).to_have_count(2)
+    cards = page.locator("article.lesion-card")
+    expect(cards).to_have_count(1)
+    expect(cards.first.locator("a.mention")).to_have_count(2)
+    expect(page.locator("#report-summary")).to_have_attribute("data-action", "no_followup")
+    expect(page.locator("#report-summary .headline")).to_contain_text("No follow-up needed")
+    cards.first.hover()
+    expect(page.locator("pre.report mark.linked")).to_have_count(2)  # both mentions of the lesion light up
+    page.mouse.move(0, 0)
+    expect(page.locator("pre.report mark.linked")).to_have_count(0)
+    shot(page, "analyse-lesion")
+
+
 def test_coordinator_changes_a_follow_up_status(page, server) -> None:  # type: ignore[no-untyped-def]
     expect = sync_api.expect
     log_in(page, server, "cora")
@@ -203,7 +226,7 @@ def test_clinician_opens_a_timeline_with_its_chart(page, server) -> None:  # typ
     chart = page.locator("svg.chart")
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(3)
-    expect(page.locator("li[data-chain='A']")).to_have_count(7)  # one calcification: 3 reports, repeated mentions
+    expect(page.locator("li[data-chain='A']")).to_have_count(3)  # one lesion per report, named twice in each
     expect(page.locator("li[data-chain='B']")).to_have_count(0)
     expect(page.locator("article[id^=followup-]").first).to_be_visible()
     shot(page, "timeline")

@@ -1,47 +1,59 @@
-"""Small lookups shared by the audiences: the finding of an assessment, the leading condition, policies."""
+"""Small lookups shared by the audiences: the lesion of an assessment, the leading condition, policies."""
 
 from __future__ import annotations
 
 from calcitrack.kb import KnowledgeBase
-from calcitrack.models import Analysis, Assessment, DifferentialEntry, Finding, Recommendation, Tier
+from calcitrack.kb.schema import RuleRecommendation
+from calcitrack.lesions import group_lesions, lesion_of
+from calcitrack.models import (
+    ACTION_RANK,
+    Analysis,
+    Assessment,
+    DifferentialEntry,
+    Finding,
+    Lesion,
+    Recommendation,
+    Tier,
+)
 
 
-def assessed_pairs(analysis: Analysis, kb: KnowledgeBase, lang: str) -> list[tuple[Finding, Assessment]]:
-    """Each assessment (texts in ``lang``) with its finding, in report order, one per calcification.
+def report_lesions(analysis: Analysis) -> list[Lesion]:
+    """The analysis's lesions; an analysis without them (schema 1.0 JSON, or built by hand from findings)
+    gets them from :func:`calcitrack.lesions.group_lesions`, the one grouping every layer uses."""
+    if analysis.lesions:
+        return list(analysis.lesions)
+    return group_lesions(analysis.findings, analysis.report.text or None)
 
-    A report often describes one calcification twice (findings and impression, or "hyperechoic focus ...
-    suggesting a calcification"); the explanation says it once, keeping the most detailed mention (see
-    :func:`same_calcification`). Assessments without a finding are skipped.
+
+def assessed_lesions(analysis: Analysis, kb: KnowledgeBase, lang: str) -> list[tuple[Lesion, Assessment]]:
+    """Each assessed lesion with its assessment (texts in ``lang``), in report order: one per lesion.
+
+    An assessment names its lesion (``lesion_id``). One without it (schema 1.0, one assessment per
+    mention) is paired with the lesion holding its mention; if several then fall on one lesion, the
+    highest action is kept (the main mention's on ties), so that regrouping never hides a work-up.
+    Assessments whose lesion cannot be found are skipped.
     """
-    by_id = {finding.id: finding for finding in analysis.findings}
-    kept: list[tuple[Finding, Assessment]] = []
+    lesions = report_lesions(analysis)
+    by_id = {lesion.id: lesion for lesion in lesions}
+    chosen: dict[str, Assessment] = {}
     for assessment in analysis.assessments:
-        finding = by_id.get(assessment.finding_id)
-        if finding is None:
+        lesion = by_id.get(assessment.lesion_id or "") or lesion_of(lesions, assessment.finding_id)
+        if lesion is None:
             continue
-        for i, (other, other_assessment) in enumerate(kept):
-            if other_assessment.action == assessment.action and same_calcification(other, finding):
-                if _detail(finding) > _detail(other):
-                    kept[i] = (finding, localise(assessment, kb, lang))
-                break
-        else:
-            kept.append((finding, localise(assessment, kb, lang)))
-    return kept
+        kept = chosen.get(lesion.id)
+        if kept is None or _rank(assessment, lesion) > _rank(kept, lesion):
+            chosen[lesion.id] = assessment
+    return [(lesion, localise(chosen[lesion.id], kb, lang)) for lesion in lesions if lesion.id in chosen]
 
 
-def _detail(finding: Finding) -> int:
-    return sum(value is not None for value in (finding.site, finding.size_mm, finding.pattern, finding.count))
+def _rank(assessment: Assessment, lesion: Lesion) -> tuple[int, int]:
+    return ACTION_RANK[assessment.action], int(assessment.finding_id == lesion.main_finding_id)
 
 
-def same_calcification(a: Finding, b: Finding) -> bool:
-    """Whether two mentions can be the same calcification: same organ, and no known attribute differs."""
-    if a.organ != b.organ:
-        return False
-    for name in ("site", "size_mm", "pattern", "count"):
-        x, y = getattr(a, name), getattr(b, name)
-        if x is not None and y is not None and x != y:
-            return False
-    return True
+def mentions_of(analysis: Analysis, lesion: Lesion) -> list[Finding]:
+    """The lesion's mentions (the evidence), in text order."""
+    by_id = {finding.id: finding for finding in analysis.findings}
+    return [by_id[fid] for fid in lesion.finding_ids if fid in by_id]
 
 
 def leading_condition(assessment: Assessment, kb: KnowledgeBase) -> DifferentialEntry | None:
@@ -84,7 +96,10 @@ def localise(assessment: Assessment, kb: KnowledgeBase, lang: str) -> Assessment
             fired.append(kb.rule(rule_id))
         except KeyError:
             continue
-    recs_by_id = {rec.id: rec for rule in fired for rec in rule.recommendations}
+    recs_by_id: dict[str, RuleRecommendation] = {}
+    for rule in fired:  # the first rule naming a recommendation gives its texts, as in the engine's merge
+        for rule_rec in rule.recommendations:
+            recs_by_id.setdefault(rule_rec.id, rule_rec)
     recommendations = []
     for rec in assessment.recommendations:
         source = recs_by_id.get(rec.id or "")

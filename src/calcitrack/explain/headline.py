@@ -1,6 +1,7 @@
 """The one-line headline of an analysis (``Analysis.summary.headline``), for worklists and cards.
 
 Example: "Further work-up: 42 mm coarse calcification in segment VI" / "Bilan complémentaire : ...".
+The line itself is a KB text (``headline.line``): French puts a space before the colon.
 The words come from the KB texts (action labels and the finding description the radiologist sentence
 uses), so the headline reads in the report's language.
 """
@@ -8,10 +9,9 @@ uses), so the headline reads in the report's language.
 from __future__ import annotations
 
 from calcitrack.explain.phrases import finding_description
-from calcitrack.explain.texts import Texts
+from calcitrack.explain.texts import Texts, lower_first
 from calcitrack.kb import KnowledgeBase
 from calcitrack.models import Action, Lesion
-
 
 _TEXTS: dict[int, tuple[KnowledgeBase, Texts]] = {}
 
@@ -29,4 +29,8 @@ def headline(kb: KnowledgeBase, action: Action | None, lesion: Lesion | None, la
     if action is None or lesion is None:
         return ""
     texts = _texts(kb)
-    return f"{texts.render(f'action.{action.value}', lang)}: {finding_description(texts, lesion, lang)}"
+    return texts.render(
+        "headline.line", lang,
+        action=texts.render(f"action.{action.value}", lang),
+        description=lower_first(finding_description(texts, lesion, lang)),
+    )

@@ -7,17 +7,18 @@ Rules the letter keeps, because a patient cannot weigh them the way a clinician 
 * the meaning section names a condition only when it is the *likely* top of the differential; a
   "must exclude" entry is never put to a patient as what the spot "is"; when more tests are planned,
   the letter says first that the cause is not known yet and presents the condition as a possible cause;
-* urgent actions are phrased as "please contact your doctor soon", never as alarms.
+* urgent actions are phrased as "please contact your doctor soon", never as alarms;
+* a spot is described once however many times the report names it: the letter goes per lesion.
 """
 
 from __future__ import annotations
 
 from calcitrack.assess.durations import duration_words
-from calcitrack.explain.common import assessed_pairs, lead_recommendation, leading_condition
+from calcitrack.explain.common import assessed_lesions, lead_recommendation, leading_condition
 from calcitrack.explain.document import Document, Item, Section, source_refs
-from calcitrack.explain.phrases import is_multiple, size_words, where_words
+from calcitrack.explain.phrases import Described, is_multiple, size_words, where_words
 from calcitrack.explain.texts import Texts
-from calcitrack.models import Action, Analysis, Assessment, Finding, Organ
+from calcitrack.models import Action, Analysis, Assessment, Organ
 
 ASK_KEYS = {
     Organ.liver: "letter.ask.abdomen",
@@ -32,7 +33,7 @@ def _text_item(texts: Texts, key: str, lang: str, **values: object) -> Item:
     return Item(text=texts.render(key, lang, **values), origin=f"text:{key}", sources=texts.sources_of(key, lang))
 
 
-def _found(texts: Texts, finding: Finding, lang: str) -> Item:
+def _found(texts: Texts, finding: Described, lang: str) -> Item:
     key = "letter.found.multiple" if is_multiple(finding) else "letter.found.single"
     item = _text_item(texts, key, lang, where=where_words(texts, finding, lang, prefix="letter"))
     if finding.size_mm is not None and not is_multiple(finding):
@@ -84,7 +85,7 @@ def _next(texts: Texts, assessment: Assessment, lang: str) -> list[Item]:
 
 
 def patient_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
-    pairs = assessed_pairs(analysis, texts.kb, lang)
+    pairs = assessed_lesions(analysis, texts.kb, lang)
     found: list[Item] = []
     meaning: list[Item] = []
     next_steps: list[Item] = []
@@ -97,13 +98,13 @@ def patient_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
                 seen.add(item.text)
                 target.append(item)
 
-    for finding, assessment in pairs:
-        add(found, [_found(texts, finding, lang)])
+    for lesion, assessment in pairs:  # one lesion, however many times the report names it
+        add(found, [_found(texts, lesion, lang)])
         add(meaning, _meaning(texts, assessment, lang))
         add(next_steps, _next(texts, assessment, lang))
         if assessment.action == Action.urgent:
             add(ask, [_text_item(texts, "letter.ask.urgent", lang)])
-        add(ask, [_text_item(texts, ASK_KEYS[finding.organ], lang)])
+        add(ask, [_text_item(texts, ASK_KEYS[lesion.organ], lang)])
     if not pairs:
         add(found, [_text_item(texts, "letter.found.none", lang)])
         add(ask, [_text_item(texts, "letter.ask.other", lang)])

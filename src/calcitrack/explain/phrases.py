@@ -1,6 +1,9 @@
-"""Finding descriptions shared by the radiologist sentence and the clinician summary.
+"""Descriptions of a calcification shared by the radiologist sentence, the clinician summary and the letter.
 
-Numbers, roman numerals and decimal commas are formatting (code); every word comes from a text key.
+They read only the attribute names a :class:`~calcitrack.models.Finding` (one mention) and a
+:class:`~calcitrack.models.Lesion` (its mentions merged) share, so the explanations describe a lesion with
+the same words a mention would get. Numbers, roman numerals and decimal commas are formatting (code);
+every word comes from a text key.
 """
 
 from __future__ import annotations
@@ -8,7 +11,10 @@ from __future__ import annotations
 import re
 
 from calcitrack.explain.texts import Texts, capitalise
-from calcitrack.models import Finding
+from calcitrack.models import Finding, Lesion
+
+Described = Finding | Lesion
+"""Anything with Finding's attribute names: a mention, or a lesion (its mentions merged)."""
 
 _SEGMENT = re.compile(r"^(?:segment|seg|s)[_ ]?([0-9]{1,2}|[ivx]{1,4})([ab])?$", re.IGNORECASE)
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI", 7: "VII", 8: "VIII"}
@@ -22,6 +28,17 @@ def size_words(size_mm: float | None, lang: str) -> str:
     if lang == "fr":
         number = number.replace(".", ",")
     return f"{number} mm"
+
+
+def stated_value(name: str, value: object, lang: str) -> str:
+    """One value a mention states for attribute ``name``, for a reader: sizes in mm ("4 mm", "4,5 mm"),
+    identifiers with spaces ("segment VII"). Used to show where a lesion's mentions disagree."""
+    if name == "size_mm":
+        try:
+            return size_words(float(str(value)), lang)
+        except ValueError:
+            pass
+    return str(value).replace("_", " ")
 
 
 def segment_label(site: str | None) -> str | None:
@@ -43,7 +60,7 @@ def segment_label(site: str | None) -> str | None:
     return roman + sub
 
 
-def where_words(texts: Texts, finding: Finding, lang: str, *, prefix: str = "sentence") -> str:
+def where_words(texts: Texts, finding: Described, lang: str, *, prefix: str = "sentence") -> str:
     """Where the finding lies, as a phrase: "in segment VII", "in the right lobe", "in the liver"."""
     segment = segment_label(finding.site)
     if segment:
@@ -54,11 +71,11 @@ def where_words(texts: Texts, finding: Finding, lang: str, *, prefix: str = "sen
     return texts.render(key, lang) if texts.has(key, lang) else ""
 
 
-def is_multiple(finding: Finding) -> bool:
+def is_multiple(finding: Described) -> bool:
     return finding.count == "multiple" or (isinstance(finding.count, int) and finding.count > 1)
 
 
-def finding_description(texts: Texts, finding: Finding, lang: str) -> str:
+def finding_description(texts: Texts, finding: Described, lang: str) -> str:
     """ "4 mm punctate calcification in segment VII" / "Calcification ponctuée de 4 mm du segment VII"."""
     multiple = is_multiple(finding)
     pattern = ""

@@ -1,15 +1,17 @@
-"""The radiologist sentence: one impression-ready line per assessed finding, in the report's language.
+"""The radiologist sentence: one impression-ready line per assessed lesion, in the report's language.
 
 Example: "4 mm punctate calcification in segment VII, most consistent with a calcified granuloma; no
-follow-up imaging needed." The action part follows the policy the analysis was run under, and names the
-policy when it is not the KB default, so a "seed"-policy schedule is never mistaken for the standard one.
+follow-up imaging needed." A lesion the report names twice (findings and impression) gets one sentence
+that describes its merged attributes (:mod:`calcitrack.lesions`). The action part follows the policy the
+analysis was run under, and names the policy when it is not the KB default, so a "seed"-policy schedule
+is never mistaken for the standard one.
 """
 
 from __future__ import annotations
 
 from calcitrack.assess.durations import duration_words
 from calcitrack.explain.common import (
-    assessed_pairs,
+    assessed_lesions,
     condition_name,
     lead_recommendation,
     leading_condition,
@@ -18,7 +20,7 @@ from calcitrack.explain.common import (
 from calcitrack.explain.document import Document, Item, Section, source_refs
 from calcitrack.explain.phrases import finding_description
 from calcitrack.explain.texts import Texts, lower_first
-from calcitrack.models import Action, Analysis, Assessment, Finding
+from calcitrack.models import Action, Analysis, Assessment, Lesion
 
 
 def action_phrase(texts: Texts, assessment: Assessment, lang: str) -> str:
@@ -41,7 +43,7 @@ def action_phrase(texts: Texts, assessment: Assessment, lang: str) -> str:
     return texts.render(f"sentence.action.{action.value}", lang)
 
 
-def sentence(texts: Texts, analysis: Analysis, finding: Finding, assessment: Assessment, lang: str) -> Item:
+def sentence(texts: Texts, analysis: Analysis, lesion: Lesion, assessment: Assessment, lang: str) -> Item:
     kb = texts.kb
     lead = leading_condition(assessment, kb)
     policy_note = ""
@@ -50,7 +52,7 @@ def sentence(texts: Texts, analysis: Analysis, finding: Finding, assessment: Ass
     text = texts.render(
         "sentence.impression",
         lang,
-        description=finding_description(texts, finding, lang),
+        description=finding_description(texts, lesion, lang),
         condition=condition_name(kb, lead.condition_id, lang) if lead else "",
         action=action_phrase(texts, assessment, lang),
         policy_note=policy_note,
@@ -59,7 +61,7 @@ def sentence(texts: Texts, analysis: Analysis, finding: Finding, assessment: Ass
 
 
 def radiologist_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
-    items = [sentence(texts, analysis, f, a, lang) for f, a in assessed_pairs(analysis, texts.kb, lang)]
+    items = [sentence(texts, analysis, les, a, lang) for les, a in assessed_lesions(analysis, texts.kb, lang)]
     if not items:
         items = [Item(text=texts.render("sentence.none", lang), origin="text:sentence.none")]
     sections = [

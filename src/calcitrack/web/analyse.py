@@ -1,6 +1,11 @@
-"""The analyse page: a report in (pasted, uploaded or a bundled example), its findings highlighted and
-assessed, the missing information as questions whose answers re-run the assessment, and the texts for
-the radiologist, the clinician and the patient.
+"""The analyse page: a report in (pasted, uploaded or a bundled example), its findings (mentions)
+highlighted in the text, one assessment block per lesion with its mentions listed (and highlighted
+together), the report's summary action and headline, the missing information as questions whose answers
+re-run the assessment, and the texts for the radiologist, the clinician and the patient.
+
+Why lesions: a report names one calcification in its findings and again in its impression; the engine
+assesses the lesion once (calcitrack.lesions), so the page shows one block and one action for it, while
+every mention stays highlighted as the evidence.
 
 Why nothing is stored: like ``POST /api/v1/analyze`` this page only processes text; the registry is fed
 by ingest. The answers to the questions travel back in the re-posted form (hidden fields), not in a
@@ -22,9 +27,12 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from calcitrack.explain.api import build_document
-from calcitrack.explain.common import condition_name, localise
-from calcitrack.kb import get_kb
-from calcitrack.models import CANCER_SITES, Analysis, Assessment, Finding, PatientContext, Report
+from calcitrack.explain.common import assessed_lesions, condition_name, mentions_of, report_lesions
+from calcitrack.explain.headline import headline
+from calcitrack.explain.phrases import Described, finding_description, stated_value
+from calcitrack.explain.texts import Texts
+from calcitrack.kb import KnowledgeBase, get_kb
+from calcitrack.models import CANCER_SITES, Analysis, Assessment, Finding, Lesion, PatientContext, Report
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 from calcitrack.service import analyze
@@ -106,16 +114,17 @@ def context_from_form(form: dict[str, str]) -> tuple[PatientContext | None, dict
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of report text: plain, or one finding's evidence (with its action and hover text)."""
+    """A run of report text: plain, or one mention's evidence (with its lesion, action and hover text)."""
 
     text: str
     finding: Finding | None = None
     action: str | None = None
     title: str = ""
+    lesion_id: str = ""
 
 
-def describe(page: Page, finding: Finding, action: str | None) -> str:
-    """The finding's attributes as one line, for the highlight's title (hover) attribute."""
+def describe(page: Page, finding: Described, action: str | None) -> str:
+    """A mention's or a lesion's attributes as one line (hover text of a highlight, line of a block)."""
     t = page.t
     parts = [f"{t('attr.organ')}: {finding.organ.value}"]
     if finding.site:
@@ -138,10 +147,19 @@ def describe(page: Page, finding: Finding, action: str | None) -> str:
     return "; ".join(parts)
 
 
-def segments(page: Page, analysis: Analysis, action_text: Callable[[str], str]) -> list[Segment]:
-    """The report cut into plain text and highlighted evidence spans (overlapping spans: first wins)."""
+def segments(
+    page: Page, analysis: Analysis, action_text: Callable[[str], str], lesions: list[Lesion] | None = None
+) -> list[Segment]:
+    """The report cut into plain text and highlighted evidence spans (overlapping spans: first wins).
+
+    Every mention of a lesion carries the lesion's id and action: the restatement in the impression is
+    coloured like the detailed mention it repeats, since both are one assessed calcification.
+    """
     text = analysis.report.text
-    actions = {a.finding_id: a.action.value for a in analysis.assessments}
+    lesions = lesions if lesions is not None else report_lesions(analysis)
+    lesion_actions = _lesion_actions(analysis, lesions)
+    lesion_of = {fid: lesion.id for lesion in lesions for fid in lesion.finding_ids}
+    numbers = {lesion.id: n for n, lesion in enumerate(lesions, start=1)}
     spans = sorted(
         (f for f in analysis.findings if f.evidence and 0 <= f.evidence.start < f.evidence.end <= len(text)),
         key=lambda f: f.evidence.start if f.evidence else 0,
@@ -155,13 +173,28 @@ def segments(page: Page, analysis: Analysis, action_text: Callable[[str], str]) 
             continue
         if start > cursor:
             result.append(Segment(text[cursor:start]))
-        action = actions.get(finding.id)
+        lesion_id = lesion_of.get(finding.id, "")
+        action = lesion_actions.get(lesion_id)
         action_words = action_text(action) if action else None
-        result.append(Segment(text[start:end], finding, action, describe(page, finding, action_words)))
+        title = describe(page, finding, action_words)
+        if lesion_id in numbers:
+            title = f"{title}; {page.t('analyse.lesion')} {numbers[lesion_id]}"
+        result.append(Segment(text[start:end], finding, action, title, lesion_id))
         cursor = end
     if cursor < len(text):
         result.append(Segment(text[cursor:]))
     return result
+
+
+def _lesion_actions(analysis: Analysis, lesions: list[Lesion]) -> dict[str, str]:
+    """Lesion id -> action of its assessment (schema 1.0 assessments are matched by their mention)."""
+    by_finding = {fid: lesion.id for lesion in lesions for fid in lesion.finding_ids}
+    actions: dict[str, str] = {}
+    for assessment in analysis.assessments:
+        lesion_id = assessment.lesion_id or by_finding.get(assessment.finding_id)
+        if lesion_id and lesion_id not in actions:
+            actions[lesion_id] = assessment.action.value
+    return actions
 
 
 @dataclass(frozen=True)
@@ -258,10 +291,67 @@ async def analyse(request: Request, page: Annotated[Page, Depends(get_page)]) ->
         client = request.client.host if request.client else "unknown"
         audit.log(db, actor=principal.name, source=f"ui@{client}", entity="analysis", entity_pk=0,
                   event_name="analyze",
-                  detail=f"ui analyze: {len(analysis.findings)} finding(s) (role {principal.role})")
+                  detail=f"ui analyze: {len(analysis.findings)} finding(s), {len(analysis.lesions)} lesion(s) "
+                         f"(role {principal.role})")
     form = {**form, "text": text, "policy": analysis.policy}
     return render(page, "analyse.html", examples=examples(), form=form, message=None, policies=kb.policies,
                   default_policy=kb.default_policy, result=result_view(page, analysis, answers))
+
+
+def _words(kb: KnowledgeBase, key: str, lang: str, fallback: str) -> str:
+    return kb.text(key, lang) if key in kb.texts.get(lang, {}) else fallback.replace("_", " ")
+
+
+def lesion_cards(page: Page, analysis: Analysis, lesions: list[Lesion], kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """One block per lesion: its description, action, mentions (the evidence), what the report calls it,
+    where its mentions disagree, and the assessment (differential, recommendations, questions)."""
+    lang = page.lang
+    texts = Texts(kb)
+    assessed = {lesion.id: assessment for lesion, assessment in assessed_lesions(analysis, kb, lang)}
+    cards = []
+    for n, lesion in enumerate(lesions, start=1):
+        local: Assessment | None = assessed.get(lesion.id)
+        action_words = kb.text(f"action.{local.action.value}", lang) if local else None
+        cards.append({
+            "lesion": lesion,
+            "n": n,
+            "assessment": local,
+            "description": finding_description(texts, lesion, lang),
+            "title": describe(page, lesion, action_words),
+            "mentions": [
+                {"id": m.id, "text": m.evidence.text if m.evidence else m.organ.value,
+                 "section": _words(kb, f"section.{m.section.value}", lang, m.section.value)}
+                for m in mentions_of(analysis, lesion)
+            ],
+            "characterisation": [
+                {"label": _words(kb, f"characterisation.{c.label}", lang, c.label),
+                 "evidence": c.evidence.text if c.evidence else ""}
+                for c in lesion.characterisation
+            ],
+            "conflicts": [
+                {"attribute": _words(kb, f"attribute.{name}", lang, name),
+                 "stated": [stated_value(name, v, lang) for v in values]}
+                for name, values in lesion.conflicts.items()
+            ],
+            "differential": [
+                {"name": condition_name(kb, d.condition_id, lang), "tier": kb.text(f"tier.{d.tier.value}", lang),
+                 "reasons": d.reasons, "id": d.condition_id}
+                for d in (local.differential if local else [])
+            ],
+        })
+    return cards
+
+
+def summary_view(page: Page, analysis: Analysis, lesions: list[Lesion], kb: KnowledgeBase) -> dict[str, Any]:
+    """The report's action (highest among its current, in-scope lesions) and its headline in the page's
+    language (rewritten from the lesion that sets the action, so a French page shows a French line)."""
+    summary = analysis.summary
+    action = summary.action
+    setter = next((lesion for lesion in lesions if lesion.id == summary.lesion_id), None)
+    n = next((i for i, lesion in enumerate(lesions, start=1) if lesion is setter), None)
+    line = headline(kb, action, setter, page.lang) if action is not None else ""
+    return {"action": action.value if action else None, "lesion_id": summary.lesion_id, "n": n,
+            "headline": line or summary.headline}
 
 
 def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict[str, Any]:
@@ -269,26 +359,15 @@ def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict
     kb = get_kb()
     lang = page.lang
     report_lang = analysis.report.lang or "en"
-    by_finding = {a.finding_id: a for a in analysis.assessments}
-    cards = []
+    lesions = report_lesions(analysis)
+    cards = lesion_cards(page, analysis, lesions, kb)
     source_ids: list[str] = []
-    for finding in analysis.findings:
-        assessment: Assessment | None = by_finding.get(finding.id)
-        local = localise(assessment, kb, lang) if assessment else None
+    for card in cards:
+        local = card["assessment"]
         if local:
             source_ids.extend(local.sources)
             for rec in local.recommendations:
                 source_ids.extend(rec.sources)
-        cards.append({
-            "finding": finding,
-            "assessment": local,
-            "title": describe(page, finding, kb.text(f"action.{local.action.value}", lang) if local else None),
-            "differential": [
-                {"name": condition_name(kb, d.condition_id, lang), "tier": kb.text(f"tier.{d.tier.value}", lang),
-                 "reasons": d.reasons, "id": d.condition_id}
-                for d in (local.differential if local else [])
-            ],
-        })
     sources = [kb.sources[s] for s in dict.fromkeys(source_ids) if s in kb.sources]
     radiologist = build_document(analysis, lang=report_lang, audience="radiologist", kb=kb)
     letters = {code: build_document(analysis, lang=code, audience="patient", kb=kb) for code in ("en", "fr")}
@@ -297,8 +376,9 @@ def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict
     shown = {f.name for q in questions_view for f in q.fields}
     return {
         "analysis": analysis,
-        "segments": segments(page, analysis, lambda action: kb.text(f"action.{action}", lang)),
+        "segments": segments(page, analysis, lambda action: kb.text(f"action.{action}", lang), lesions),
         "cards": cards,
+        "summary": summary_view(page, analysis, lesions, kb),
         "sources": sources,
         "radiologist": " ".join(item.text for item in radiologist.items()),
         "letters": letters,

@@ -1,9 +1,11 @@
-"""A patient's timeline: reports over time, each calcification linked across reports, a size chart,
-and the follow-ups with their history.
+"""A patient's timeline: reports over time, one row per lesion per report, each lesion linked across
+reports, a size chart with one series per linked lesion, and the follow-ups with their history.
 
-Why label linked findings with letters: the registry links a finding to its prior
-(``prior_finding_id``); following those links gives one chain per calcification, which is what a
-clinician wants to see ("lesion A: 6 -> 6 -> 11 mm"). Reads are audited per patient like the API's.
+Why rows are lesions, not mentions: a report names one calcification in its findings and again in its
+impression; the registry stores the lesion (calcitrack.lesions grouped the mentions) and links it to the
+same lesion in an earlier report (``prior_lesion_id``). Following those links gives one chain per
+calcification, labelled with a letter, which is what a clinician wants to see ("lesion A: 6 -> 6 -> 11 mm").
+The mentions stay counted on each row as the evidence. Reads are audited per patient like the API's.
 """
 
 from __future__ import annotations
@@ -25,52 +27,51 @@ from calcitrack.web.svg_chart import Series, size_chart
 router = APIRouter()
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two mentions in one report of the same calcification (findings and impression often repeat it)."""
-    def agree(key: str) -> bool:
-        return a[key] is None or b[key] is None or a[key] == b[key]
-
-    return a["organ"] == b["organ"] and a["negated"] == b["negated"] and agree("site") and agree("size_mm")
+def _letter(counter: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[counter % 26] + (str(counter // 26) if counter >= 26 else "")
 
 
 def chain_labels(reports: list[dict[str, Any]]) -> dict[int, str]:
-    """Finding id -> letter of its calcification chain.
-
-    A finding inherits its prior's letter (the registry's link across reports); a repeated mention in the
-    same report (impression repeating the findings) shares the letter of the first mention.
-    """
+    """Lesion id (registry key) -> letter of its chain: a lesion inherits its prior's letter (the registry's
+    link across reports, ``prior_lesion_id``); a lesion without a known prior starts a new letter."""
     labels: dict[int, str] = {}
     counter = 0
     for report in reports:
-        seen: list[dict[str, Any]] = []
-        for finding in report["findings"]:
-            prior = finding.get("prior_finding_id")
-            twin = next((other for other in seen if _same(other, finding)), None)
+        for lesion in report["lesions"]:
+            prior = lesion.get("prior_lesion_id")
             if prior is not None and prior in labels:
-                labels[finding["finding_id"]] = labels[prior]
-            elif twin is not None:
-                labels[finding["finding_id"]] = labels[twin["finding_id"]]
+                labels[lesion["lesion_id"]] = labels[prior]
             else:
-                letters = string.ascii_uppercase
-                labels[finding["finding_id"]] = letters[counter % 26] + (str(counter // 26) if counter >= 26 else "")
+                labels[lesion["lesion_id"]] = _letter(counter)
                 counter += 1
-            seen.append(finding)
     return labels
 
 
 def chart_series(reports: list[dict[str, Any]], labels: dict[int, str], word: str) -> list[Series]:
-    """One series per chain: the measured, non-negated sizes of its findings in current reports."""
+    """One series per lesion chain: its measured, affirmed sizes in current reports (one point a date)."""
     points: dict[str, dict[dt.date, float]] = {}
     for report in reports:
         if not report["date"] or not report.get("current", True):
             continue
         day = dt.date.fromisoformat(report["date"])
-        for finding in report["findings"]:
-            if finding["negated"] or finding["size_mm"] is None:
+        for lesion in report["lesions"]:
+            if lesion["negated"] or lesion["size_mm"] is None:
                 continue
-            chain = points.setdefault(labels[finding["finding_id"]], {})
-            chain[day] = max(chain.get(day, 0.0), float(finding["size_mm"]))  # one point per report date
+            chain = points.setdefault(labels[lesion["lesion_id"]], {})
+            chain[day] = max(chain.get(day, 0.0), float(lesion["size_mm"]))  # two lesions of a chain one day
     return [Series(f"{word} {label}", sorted(pts.items())) for label, pts in sorted(points.items())]
+
+
+def follow_up_labels(data: dict[str, Any], labels: dict[int, str]) -> dict[int, str]:
+    """Follow-up id -> chain letter: by the follow-up's lesion, else by the lesion holding its finding."""
+    by_finding = {fid: labels[lesion["lesion_id"]] for report in data["reports"] for lesion in report["lesions"]
+                  for fid in lesion["finding_ids"]}
+    result = {}
+    for fu in data["follow_ups"]:
+        label = labels.get(fu.get("lesion_id")) if fu.get("lesion_id") is not None else None
+        result[fu["follow_up_id"]] = label or by_finding.get(fu["finding_id"], "?")
+    return result
 
 
 @router.get("/patients")
@@ -106,4 +107,5 @@ def patient_timeline(
         chart_series(data["reports"], labels, page.t("timeline.lesion")),
         title=page.t("timeline.chart"), x_label=page.t("timeline.date"), y_label=page.t("timeline.size"),
     )
-    return render(page, "timeline.html", data=data, labels=labels, chart=chart)
+    return render(page, "timeline.html", data=data, labels=labels, chart=chart,
+                  fu_labels=follow_up_labels(data, labels))

@@ -1,4 +1,4 @@
-// Progressive enhancement only: copy the radiologist sentence, print one patient letter.
+// Progressive enhancement only: copy the radiologist sentence, print one patient letter, link a lesion's mentions.
 document.addEventListener("click", function (event) {
   var button = event.target.closest("button[data-copy], button[data-print]");
   if (!button) return;
@@ -17,3 +17,13 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+// One lesion, several mentions: pointing at a lesion block or at one of its mentions outlines them all.
+function linkLesion(event, on) {
+  var source = event.target.closest && event.target.closest("[data-lesion]");
+  if (!source || !source.dataset.lesion) return;
+  document.querySelectorAll("[data-lesion='" + source.dataset.lesion + "']").forEach(function (el) {
+    el.classList.toggle("linked", on);
+  });
+}
+["mouseover", "focusin"].forEach(function (name) { document.addEventListener(name, function (e) { linkLesion(e, true); }); });
+["mouseout", "focusout"].forEach(function (name) { document.addEventListener(name, function (e) { linkLesion(e, false); }); });
