@@ -136,7 +136,7 @@ def _write_gold(path: Path) -> Path:
 
 @pytest.fixture
 def fixed_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``analyze_report`` answers from ANSWERS; t3's summary is null (out-of-scope organ) as the service does."""
+    """``nlp_cmds.analyze`` answers from ANSWERS; t3's summary is null (out-of-scope organ) as the service does."""
     from calcitrack.cli import nlp_cmds
 
     def fake(report: Report, context: Any = None, policy: Any = None) -> Analysis:
@@ -147,7 +147,7 @@ def fixed_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
             summary=Summary(action=None if action == "out_of_scope" else action),
         )
 
-    monkeypatch.setattr(nlp_cmds, "analyze_report", fake)
+    monkeypatch.setattr(nlp_cmds, "analyze", fake)
 
 
 def _app() -> Any:

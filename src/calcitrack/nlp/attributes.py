@@ -54,10 +54,22 @@ def find_sizes(sentence: str, lang: str) -> list[SizeMatch]:
     return out
 
 
+@cache
+def _size_owner(lang: str) -> re.Pattern[str]:
+    return re.compile(r"(?:" + get_lexicon(lang).size_owner_before + r")$", FLAGS)
+
+
 def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> float | None:
-    """The measurement nearest to the anchor in its sentence (``anchor_*`` are sentence offsets)."""
+    """The measurement nearest to the anchor in its sentence (``anchor_*`` are sentence offsets).
+
+    A measurement that belongs to a duct or a wall ("CBD 11 mm containing an 8 mm stone", "VBP de 11 mm")
+    is the container's, not the calcified object's, and is skipped.
+    """
     best: tuple[int, float] | None = None
+    owner = _size_owner(lang)
     for size in find_sizes(sentence, lang):
+        if owner.search(sentence, max(0, size.start - 60), size.start):
+            continue
         distance = anchor_start - size.end if size.end <= anchor_start else max(0, size.start - anchor_end)
         if best is None or distance < best[0]:
             best = (distance, size.mm)
@@ -89,14 +101,21 @@ def _is_plural(word: str) -> bool:
 
 
 def read_count(
-    sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str, *, lesion: bool, mass_noun: bool
+    sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str, *, lesion: bool, mass_noun: bool,
+    in_scope: bool = False,
 ) -> CountValue | None:
-    """Integer when written next to the anchor, else single / multiple from determiners and plurals."""
+    """Integer when written next to the anchor, else single / multiple from determiners and plurals.
+
+    ``in_scope``: the mention lies in an organ of calcitrack's scope, where a bare singular noun that opens
+    its noun phrase ("Stable 5 mm hepatic calcification", "Calcification hépatique de 6 mm") names one
+    calcification; out of scope (vessels, valves) the same form is a mass noun ("aortic calcification").
+    """
     single, multiple, number, nouns = _count_regexes(lang)
     before = sentence[max(0, anchor_start - 60):anchor_start]
     for size in reversed(find_sizes(before, lang)):
         before = before[: size.start] + " " + before[size.end:]
-    words = [w for w in re.split(r"[\s'’]+", before) if w][-4:]
+    all_words = [w for w in re.split(r"[\s'’]+", before) if w]
+    words = all_words[-4:]
     last_word = anchor.split()[-1]
     plural_noun = _is_plural(last_word) and not mass_noun
     if _ADJECTIVE.search(last_word) and last_word.lower().endswith("fic"):
@@ -116,14 +135,14 @@ def read_count(
         if re.search(r"[.;:]$", word):
             break
     if _ADJECTIVE.search(last_word):
-        after = sentence[anchor_end:anchor_end + 40]
+        after = sentence[anchor_end:anchor_end + 45]
         noun_after = nouns.search(after)
         noun_before = None
-        for m in nouns.finditer(sentence[max(0, anchor_start - 40):anchor_start]):
+        for m in nouns.finditer(sentence[max(0, anchor_start - 60):anchor_start]):
             noun_before = m
         if _is_plural(last_word) and not last_word.lower().endswith("fic"):
             return "multiple"
-        if noun_after and noun_after.start() < 25:
+        if noun_after and (noun_after.start() < 25 or not re.search(r"[,;:.]", after[:noun_after.start()])):
             return "multiple" if _is_plural(noun_after.group(0)) else "single"
         next_word = re.match(r"\s+(\w+)", after)
         if next_word and _is_plural(next_word.group(1)) and len(next_word.group(1)) > 3:
@@ -135,7 +154,24 @@ def read_count(
         return "multiple"
     if lesion:
         return "single"
+    if in_scope and not mass_noun and _opens_noun_phrase(all_words[-NOUN_PHRASE_WORDS:], lang):
+        return "single"
     return None
+
+
+NOUN_PHRASE_WORDS = 6
+"""How far back a bare noun's phrase may reach ("Small segment IV hepatic calcification")."""
+
+
+def _opens_noun_phrase(words: list[str], lang: str) -> bool:
+    """No definite determiner or preposition between the start of the phrase and the anchor."""
+    blocking = re.compile(get_lexicon(lang).bare_noun_blockers, FLAGS)
+    for word in reversed(words):
+        if re.search(r"[.;:(]$", word) or re.fullmatch(r"\W+", word):
+            return True
+        if blocking.fullmatch(word.strip("(),;:")):
+            return False
+    return len(words) < NOUN_PHRASE_WORDS
 
 
 @cache
@@ -149,16 +185,23 @@ def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str,
     for prefix in lex.prefix_patterns:
         if re.match(prefix.regex, anchor, FLAGS):
             return prefix.pattern
-    lo, hi = max(0, anchor_start - 45), min(len(sentence), anchor_end + 50)
-    window = sentence[lo:hi]
-    best: tuple[int, Pattern] | None = None
+    best: tuple[int, int, Pattern] | None = None
     for pattern, regex in _pattern_regexes(lang):
-        for m in regex.finditer(window):
+        rank = 0 if pattern in _WHERE_IN_THE_LESION else 1
+        before = 90 if rank == 0 else 45  # "a central scar ... containing coarse calcifications"
+        lo, hi = max(0, anchor_start - before), min(len(sentence), anchor_end + 50)
+        for m in regex.finditer(sentence[lo:hi]):
             s, e = m.start() + lo, m.end() + lo
             distance = anchor_start - e if e <= anchor_start else max(0, s - anchor_end)
-            if best is None or distance < best[0]:
-                best = (distance, pattern)
-    return best[1] if best else None
+            if best is None or (rank, distance) < best[:2]:
+                best = (rank, distance, pattern)
+    return best[2] if best else None
+
+
+_WHERE_IN_THE_LESION = frozenset({Pattern.central_scar, Pattern.septal})
+"""Patterns that say where in a lesion the calcium lies ("coarse calcifications in a central scar"): they
+decide the differential (fibrolamellar carcinoma, cystic neoplasm), so they win over a texture word
+(coarse, punctate) in the same window, whichever is nearer."""
 
 
 def _flag(sentence: str, positive: str, negative: str) -> bool | None:

@@ -19,7 +19,7 @@ from calcitrack.nlp.sentences import split_sentences
 FLAG_FIELDS = {
     "chronic_liver_disease", "granulomatous_exposure", "endemic_exposure", "immunosuppressed", "ckd_dialysis",
     "hyperparathyroidism", "vitamin_d_excess", "raised_phosphate", "fever", "jaundice", "abdominal_pain",
-    "weight_loss", "prior_trauma", "pregnant", "raised_afp", "cholestatic_liver_tests",
+    "weight_loss", "prior_trauma", "pregnant", "raised_afp", "cholestatic_liver_tests", "fetal_finding",
 }
 
 
@@ -35,6 +35,7 @@ def _compiled(lang: str) -> dict[str, Any]:
         "flags": [(name, GuardedRegex.compile(r)) for name, r in ctx.flags.items()],
         "treatments": [(name, GuardedRegex.compile(r)) for name, r in ctx.prior_liver_treatment.items()],
         "age": GuardedRegex.compile(ctx.age),
+        "age_months": GuardedRegex.compile(ctx.age_months) if ctx.age_months else None,
         "female": re.compile(ctx.female),
         "male": re.compile(ctx.male),
     }
@@ -50,6 +51,7 @@ def _negated_before(sentence: str, position: int, negation: re.Pattern[str]) -> 
 def read_context(text: str, lang: str) -> PatientContext:
     """The patient context the report states."""
     rx = _compiled(lang)
+    original = text
     text = fold(text)  # patterns are lower case and run case-sensitively (faster); offsets are unchanged
     data: dict[str, Any] = {}
     age = rx["age"].search(text)
@@ -57,6 +59,11 @@ def read_context(text: str, lang: str) -> PatientContext:
         value = next((int(g) for g in age.groups() if g), None)
         if value is not None and 0 <= value <= 120:
             data["age"] = value
+    months = rx["age_months"].search(text) if rx["age_months"] is not None and "age" not in data else None
+    if months:
+        value = next((int(g) for g in months.groups() if g), None)
+        if value is not None and 0 <= value <= 240:
+            data["age"] = value // 12  # whole years: a 20-month-old is 1
     head = text[:3000]
     women, men = len(rx["female"].findall(head)), len(rx["male"].findall(head))
     if women > men:
@@ -66,7 +73,7 @@ def read_context(text: str, lang: str) -> PatientContext:
     cancer: str | None = None
     no_cancer = False
     treatments: list[str] = []
-    spans = list(split_sentences(text))
+    spans = list(split_sentences(original))  # sentence ends are found by case: split before folding
     starts = [a for a, _ in spans]
 
     def sentence_of(position: int) -> tuple[str, int]:

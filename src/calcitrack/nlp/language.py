@@ -53,3 +53,20 @@ def detect_language(text: str) -> Literal["en", "fr"]:
     if scores["fr"] == scores["en"] and re.search(r"[éèêàç]", text[:SAMPLE_CHARS]):
         return "fr"
     return "en"
+
+
+def decisive_language(text: str) -> Literal["en", "fr"] | None:
+    """The language of ``text`` when the evidence is one-sided, else None.
+
+    Used to overrule a language the caller gave: only a clear verdict may do that (at least
+    :data:`DECISIVE` function words of one language and four times those of the other, over the sample).
+    """
+    for sample in (text[:FIRST_SAMPLE_CHARS], text):  # the first few hundred characters usually settle it
+        scores = language_scores(sample)
+        if scores["en"] >= max(DECISIVE, 4 * scores["fr"]):
+            return "en"
+        if scores["fr"] >= max(DECISIVE, 4 * scores["en"]):
+            return "fr"
+        if len(text) <= FIRST_SAMPLE_CHARS:
+            break
+    return None

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from calcitrack.errors import InputError
-from calcitrack.models import Organ, Pattern, Section
+from calcitrack.models import CHARACTERISATIONS, Organ, Pattern, Section
 
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "kb" / "data"
 LANGS: tuple[Literal["en", "fr"], ...] = ("en", "fr")
@@ -130,8 +130,14 @@ class TargetSpec(_Strict):
     organ: Organ | None = None
     site: str | None = None
     require_organ: list[Organ] = Field(default_factory=list)
+    require_site: list[str] = Field(default_factory=list, description="the placement's site must be one of these")
+    pattern: Pattern | None = Field(default=None, description="the pattern the term itself names (ductal stones)")
     require_context: str | None = None
     disease_after: str | None = Field(default=None, description="words after the anchor that make it a disease noun")
+    supporting: bool = Field(
+        default=False,
+        description="a disease or stone noun: a mention only when no other mention describes its lesion",
+    )
 
     _re = field_validator("regex", "require_context", "disease_after")(lambda v: v if v is None else _check_regex(v))
 
@@ -141,6 +147,19 @@ class OrganCue(_Strict):
     site: str | None = None
     detail: str | None = None
     weak: bool = Field(default=False, description="a generic descriptor that any other cue of the sentence overrides")
+    also: Organ | None = Field(default=None, description="a cue naming two organs ('hepatosplenic'): the second")
+    requires: str | None = Field(
+        default=None, description="an ambiguous cue ('right lobe') counts only when this also occurs in the sentence"
+    )
+
+    _re = field_validator("regex", "requires")(lambda v: v if v is None else _check_regex(v))
+
+
+class CharacterisationCue(_Strict):
+    """Words by which the radiologist characterises a calcification ("consistent with a granuloma")."""
+
+    regex: str
+    near: bool = Field(default=False, description="only in the anchor's own noun phrase (size adjectives)")
 
     _re = field_validator("regex")(_check_regex)
 
@@ -185,13 +204,14 @@ class ContextSpec(_Strict):
     flags: dict[str, str]
     prior_liver_treatment: dict[str, str]
     age: str
+    age_months: str | None = None
     female: str
     male: str
 
-    @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "female", "male")
+    @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "age_months", "female", "male")
     @classmethod
-    def _regex(cls, value: str) -> str:
-        return _check_regex(value)
+    def _regex(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
 
     @field_validator("cancer_sites", "flags", "prior_liver_treatment")
     @classmethod
@@ -216,6 +236,16 @@ class RecommendationSpec(_Strict):
         return _check_regex(value)
 
 
+class AbsentBefore(_Strict):
+    """"not present on the prior study": absence *before* means new, not negated (phrases are combined)."""
+
+    cues: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+
+    def phrases(self) -> list[str]:
+        return [f"{cue} {place}" for cue in self.cues for place in self.places]
+
+
 class Lexicon(_Strict):
     """Everything the reader needs to know about one language."""
 
@@ -234,6 +264,7 @@ class Lexicon(_Strict):
     organs: dict[Organ, list[OrganCue]]
     joints: dict[str, str]
     segments: list[str]
+    liver_sites: dict[str, str] = Field(default_factory=dict)
     sections: list[SectionSpec]
     units: dict[str, float]
     dimension_separators: str
@@ -254,6 +285,28 @@ class Lexicon(_Strict):
     history: HistoryTerms
     context: ContextSpec
     recommendation: RecommendationSpec
+    characterisations: dict[str, CharacterisationCue] = Field(default_factory=dict)
+    characterisation_breaks: str = r"[,;:()]"
+    characterisation_negation: str = r"\bno\b"
+    characterisation_followup: str = r"$^"
+    characterisation_coordinators: str = r"$^"
+    part_nouns: str = Field(default=r"$^", description="parts of a lesion (wall, rim, paroi): not another object")
+    primary_before: str = r"$^"
+    primary_link: str = r"$^"
+    primary_after: str = r"$^"
+    same_lesion_link: str = r"$^"
+    still_present: str = Field(default=r"$^", description="the finding is current despite a history cue")
+    past_event: str = Field(default=r"$^", description="a dated past event of the finding itself (history sections)")
+    bare_noun_blockers: str = Field(
+        default=r"the", description="words before a bare singular noun that make it a mass noun or anaphora"
+    )
+    clause_negation: str = Field(default=r"$^", description="a negation cue inside the target's own clause")
+    affirmed_after: str = Field(default=r"$^", description="a predicate of presence right after the target")
+    absent_before: AbsentBefore = Field(default_factory=lambda: AbsentBefore())
+    absent_before_regex: str = Field(default=r"$^", description="after the target: absent on an earlier exam (new)")
+    size_owner_before: str = Field(
+        default=r"$^", description="words just before a measurement that make it a duct's or a wall's"
+    )
     stopwords: list[str] = Field(min_length=5)
 
     @field_validator(
@@ -261,7 +314,10 @@ class Lexicon(_Strict):
         "episode_sentence", "later_episode",
         "dimension_separators", "count_single", "count_multiple", "lesion_nouns",
         "shadow_positive", "shadow_negative", "dilatation_positive", "dilatation_negative", "mass_positive",
-        "mass_negative",
+        "mass_negative", "characterisation_breaks", "characterisation_negation", "characterisation_followup",
+        "characterisation_coordinators", "part_nouns",
+        "size_owner_before", "primary_before", "primary_link", "primary_after", "same_lesion_link",
+        "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "still_present", "absent_before_regex",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
@@ -274,11 +330,19 @@ class Lexicon(_Strict):
             _check_regex(item)
         return value
 
-    @field_validator("patterns", "joints", "interval_change")
+    @field_validator("patterns", "joints", "interval_change", "liver_sites")
     @classmethod
     def _regex_map(cls, value: dict[str, str]) -> dict[str, str]:
         for item in value.values():
             _check_regex(item)
+        return value
+
+    @field_validator("characterisations")
+    @classmethod
+    def _known_labels(cls, value: dict[str, CharacterisationCue]) -> dict[str, CharacterisationCue]:
+        unknown = sorted(set(value) - set(CHARACTERISATIONS))
+        if unknown:
+            raise ValueError(f"unknown characterisation label(s) {', '.join(unknown)}; see models.CHARACTERISATIONS")
         return value
 
     @field_validator("stems")

@@ -87,8 +87,9 @@ def _english_qualifiers(nlp: Any, lex: Lexicon) -> tuple[Any, ...]:
         english_verbs = (hyp.verbs_preceding, hyp.verbs_following)
 
     negation = _Neg(
-        nlp, "negation", pseudo=neg.pseudo, preceding=neg.preceding, preceding_regex=[], following=neg.following,
-        verbs=neg.verbs_preceding, termination=neg.termination, span_getter=SPAN_KEY, on_ents_only=True,
+        nlp, "negation", pseudo=[*neg.pseudo, *lex.absent_before.phrases()], preceding=neg.preceding,
+        preceding_regex=[], following=neg.following, verbs=neg.verbs_preceding, termination=neg.termination,
+        span_getter=SPAN_KEY, on_ents_only=True,
     )
     hypothesis = _Hyp(
         nlp, "hypothesis", pseudo=hyp.pseudo, preceding=hyp.preceding, following=hyp.following,
@@ -105,9 +106,11 @@ def _french_qualifiers(nlp: Any, lex: Lexicon) -> tuple[Any, ...]:
     neg, hyp, hist = lex.negation, lex.hypothesis, lex.history
     negation = NegationQualifier(
         nlp, "negation",
-        pseudo=[*fr_neg.pseudo, *neg.pseudo],
+        pseudo=[*fr_neg.pseudo, *neg.pseudo, *lex.absent_before.phrases()],
         preceding=[*fr_neg.preceding, *neg.preceding],
-        following=[*fr_neg.following, *neg.following],
+        # a bare "non" after the entity negates the word it precedes ("calcifiée non rehaussée"), not the
+        # entity; EDS-NLP's list has it for form answers (": non"), which stay
+        following=[*(t for t in fr_neg.following if t != "non"), *neg.following],
         termination=[*fr_termination, *neg.termination],
         span_getter=SPAN_KEY, on_ents_only=True,
     )

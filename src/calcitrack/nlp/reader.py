@@ -13,10 +13,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from calcitrack.errors import InputError
-from calcitrack.models import Evidence, Finding, Organ, PatientContext, Report, ReportRecommendation, Section
+from calcitrack.lesions import compatible
+from calcitrack.models import (
+    Characterisation,
+    Evidence,
+    Finding,
+    IntervalChange,
+    Organ,
+    PatientContext,
+    Report,
+    ReportRecommendation,
+    Section,
+)
 from calcitrack.nlp.attributes import read_count, read_flags, read_interval_change, read_pattern, read_size
+from calcitrack.nlp.characterisation import is_followup, mention_ranges, read_characterisation
 from calcitrack.nlp.context import read_context
-from calcitrack.nlp.language import detect_language
+from calcitrack.nlp.language import decisive_language, detect_language
 from calcitrack.nlp.lexicon import FLAGS, Lexicon, get_lexicon
 from calcitrack.nlp.pipeline import SPAN_KEY, get_pipeline
 from calcitrack.nlp.prefilter import may_mention_target
@@ -43,6 +55,8 @@ class Reading:
     findings: list[Finding] = field(default_factory=list)
     context: PatientContext = field(default_factory=PatientContext)
     report_recommendations: list[ReportRecommendation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Reading warnings (one line each, never report text), e.g. a language the text contradicts."""
 
 
 def _windows(text: str, targets: list[TargetMatch]) -> list[tuple[int, int, list[TargetMatch]]]:
@@ -68,6 +82,9 @@ def _windows(text: str, targets: list[TargetMatch]) -> list[tuple[int, int, list
 
 
 _CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[;:()]|\b(?:which|who|but|whereas|mais|qui|dont|alors)\b", re.IGNORECASE)
+
+
+_WITH = re.compile(r"\b(?:with|avec|and|et)\b", re.IGNORECASE)
 
 
 def clause_bounds(text: str, s0: int, s1: int, target: TargetMatch) -> tuple[int, int]:
@@ -97,7 +114,14 @@ def _place(
         return Placement(spec.organ, spec.site, None)
     s0, s1 = sent
     sentence = text[s0:s1]
-    cue = choose_cue(organ_cues(sentence, lang, s0), target.start, target.end, clause_bounds(text, s0, s1, target))
+    c0, c1 = clause_bounds(text, s0, s1, target)
+    # "lésion hépatique partiellement calcifiée avec adénopathies hilaires", "calcification et masse du
+    # pancréas": what follows "with" / "and" is another structure; its organ is used only when the clause
+    # names none before
+    joined = _WITH.search(text, target.end, c1)
+    if joined:
+        c1 = joined.start()
+    cue = choose_cue(organ_cues(sentence, lang, s0), target.start, target.end, (c0, c1))
     if cue is None:
         header = header_at(headers, target.start)
         if header is not None and header.organ:
@@ -119,7 +143,10 @@ def _place(
         return None
     if cue is None:
         return Placement(Organ.other, None, None)
-    return place(cue, sentence, lang)
+    placement = place(cue, sentence, lang)
+    if spec.require_site and placement.site not in spec.require_site:
+        return None  # "a stone" is a target only in the common bile duct, not in the gallbladder
+    return placement
 
 
 def _findings(
@@ -128,6 +155,7 @@ def _findings(
     lex = get_lexicon(lang)
     pipeline = get_pipeline(lang)
     findings: list[Finding] = []
+    supporting: set[int] = set()  # evidence starts of disease/stone nouns (see _fold_supporting)
     last: tuple[int, Placement] | None = None
     windows = [(0, len(text), targets)] if whole else _windows(text, targets)
     for lo, hi, members in windows:
@@ -143,6 +171,7 @@ def _findings(
         doc.spans[SPAN_KEY] = spans
         pipeline.qualify(doc)
         sents = list(doc.sents)
+        described = _described_ranges(text, lang, lo, sents, kept, spans)
         for target, span in zip(kept, spans, strict=True):
             sent = span.sent
             s0, s1 = sent.start_char + lo, sent.end_char + lo
@@ -164,6 +193,13 @@ def _findings(
                 re.search(lex.negating_word_before, text[max(0, target.start - 5):target.start], FLAGS) is not None
             )
             negated = bool(span._.negation) or prefix_negated
+            if negated and not prefix_negated and _affirmed_in_own_clause(text, s0, s1, target, lex):
+                negated = False
+            new_since_prior = not prefix_negated and _absent_before(text, s0, s1, target, lex)
+            if new_since_prior:
+                negated = False
+            characterisation = [] if negated else read_characterisation(
+                text, described[target.start], (target.start, target.end), lang)
             section, historical_section = section_at(headers, target.start)
             a0, a1 = target.start - s0, target.end - s0
             shadow, dilatation, mass = read_flags(sentence, lex)
@@ -176,26 +212,99 @@ def _findings(
                     organ_detail=placement.detail,
                     site=placement.site,
                     count=None if negated or disease else read_count(
-                        sentence, a0, a1, target.text, lang, lesion=spec.lesion, mass_noun=spec.mass_noun
+                        sentence, a0, a1, target.text, lang, lesion=spec.lesion, mass_noun=spec.mass_noun,
+                        # a bare "lithiase" names the disease, not one stone
+                        in_scope=placement.organ != Organ.other and spec.term_class != "lithiase",
                     ),
                     size_mm=None if negated else read_size(sentence, a0, a1, lang),
-                    pattern=None if negated else read_pattern(sentence, a0, a1, target.text, lang),
+                    pattern=None if negated else (read_pattern(sentence, a0, a1, target.text, lang) or spec.pattern),
                     acoustic_shadow=shadow,
                     duct_dilatation=dilatation,
                     associated_mass=mass,
-                    interval_change=None if negated else read_interval_change(sentence, lex),
+                    interval_change=None if negated else (
+                        IntervalChange.new if new_since_prior else read_interval_change(sentence, lex)),
                     negated=negated,
                     uncertain=bool(span._.hypothesis) or (not negated and re.search(
                         lex.alternative_before, text[max(0, target.start - 30):target.start], FLAGS) is not None),
-                    historical=bool(span._.history) or historical_section or _past_episode(text, sentence, s1, lex),
+                    historical=(bool(span._.history) and not re.search(lex.still_present, sentence, FLAGS))
+                    or historical_section or _past_episode(text, sentence, s1, lex)
+                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex)),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
                     lang=lang,
+                    characterisation=characterisation,
                 )
             )
+            if spec.supporting:
+                supporting.add(target.start)
+            if placement.also is not None:
+                # one mention naming two organs ("hepatosplenic"): one finding per organ, so that each
+                # organ's lesion is grouped and assessed
+                findings.append(findings[-1].model_copy(update={"organ": placement.also, "site": None}))
     findings.sort(key=lambda f: f.evidence.start if f.evidence else 0)
-    findings = _sizes_of_restated_lesions(findings)
+    findings = _link_same_lesion(text, lex, findings)
+    findings = _fold_supporting(findings, supporting)
     return [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
+
+
+def _fold_supporting(findings: list[Finding], supporting: set[int]) -> list[Finding]:
+    """A disease or stone noun ("choledocholithiasis", "CBD stone", "calcul") that names a lesion another
+    mention already describes adds its characterisation to that mention instead of being a mention of
+    its own; alone, it is the lesion's only mention and stays one (so the lesion is still assessed).
+
+    Why: these words are not calcification mentions in the annotation guidelines, but they are how many
+    reports name bile-duct stones. Folding keeps one lesion per object and the stone label as a fact.
+    """
+    kept: list[Finding] = []
+    for finding in findings:
+        start = finding.evidence.start if finding.evidence else -1
+        if start in supporting:
+            host = next((k for k in kept if compatible(k, finding) and k.negated == finding.negated
+                         and k.historical == finding.historical), None)
+            if host is not None:
+                labels = {c.label for c in host.characterisation}
+                extra = [c for c in finding.characterisation if c.label not in labels]
+                kept[kept.index(host)] = host.model_copy(update={"characterisation": [*host.characterisation, *extra]})
+                continue
+        kept.append(finding)
+    return kept
+
+
+def _described_ranges(
+    text: str, lang: str, lo: int, sents: list[Any], kept: list[TargetMatch], spans: list[Any]
+) -> dict[int, list[tuple[int, int]]]:
+    """For each target (by start offset), the parts of the text that speak of it (characterisation).
+
+    Its own pieces of its sentence (:func:`mention_ranges`), plus the next sentence when that one names no
+    target and only comments on the last mention of this sentence ("Likely granulomatous.").
+    """
+    by_sentence: dict[int, list[TargetMatch]] = {}
+    index_of: dict[int, int] = {}
+    for i, sent in enumerate(sents):
+        index_of[sent.start] = i
+    for target, span in zip(kept, spans, strict=True):
+        by_sentence.setdefault(span.sent.start, []).append(target)
+    starts = sorted(t.start for t in kept)
+    out: dict[int, list[tuple[int, int]]] = {}
+    for sent_start, members in by_sentence.items():
+        i = index_of[sent_start]
+        s0, s1 = sents[i].start_char + lo, sents[i].end_char + lo
+        ranges = mention_ranges(text, (s0, s1), [(t.start, t.end) for t in members], lang)
+        if i + 1 < len(sents):
+            n0, n1 = sents[i + 1].start_char + lo, sents[i + 1].end_char + lo
+            no_target = not any(n0 <= t < n1 for t in starts)
+            if no_target and not re.search(r"\n\s*\n", text[s1:n0]) and is_followup(text[n0:n1], lang):
+                ranges[-1] = [*ranges[-1], (n0, n1)]
+        for target, rng in zip(members, ranges, strict=True):
+            out[target.start] = rng
+    return out
+
+
+def _dated_in_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """In an indication / history section, the finding's own clause places it in the past ("calcification
+    described in 2022"): the patient's history, not today's examination."""
+    c0, c1 = clause_bounds(text, s0, s1, target)
+    return re.search(lex.past_event, text[c0:c1], FLAGS) is not None
 
 
 def _past_episode(text: str, sentence: str, sentence_end: int, lex: Lexicon) -> bool:
@@ -205,20 +314,71 @@ def _past_episode(text: str, sentence: str, sentence_end: int, lex: Lexicon) -> 
     return re.compile(lex.later_episode, FLAGS).search(text, sentence_end) is not None
 
 
-def _sizes_of_restated_lesions(findings: list[Finding]) -> list[Finding]:
-    """An impression that restates a lesion ("Conclusion: stable calcification of segment VII") without
-    its size takes the size of the same lesion described earlier in the findings: same organ and the
-    same named site, exactly one earlier sized candidate. Anything less certain is left unsized.
+_CLAUSE_END = re.compile(r"(?<!\d),|,(?!\d)|[;:]")
+
+
+def _affirmed_in_own_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """"No mass, calcification present": the negation cue lies in an earlier clause and the target's own
+    clause affirms it with a predicate of presence; the negation does not reach across the clause break."""
+    breaks = [m.end() for m in _CLAUSE_END.finditer(text, s0, target.start)]
+    if not breaks:
+        return False
+    clause_start = breaks[-1]
+    if re.search(lex.clause_negation, text[clause_start:target.start], FLAGS):
+        return False
+    return re.match(lex.affirmed_after, text[target.end:s1], FLAGS) is not None
+
+
+def _absent_before(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """"… calcifications, not seen on the CT of 2021" / "absente sur le scanner de 2021": absent on an
+    earlier examination means new now, not denied (unless the target's own clause denies it)."""
+    if not re.search(lex.absent_before_regex, text[target.end:s1], FLAGS):
+        return False
+    breaks = [m.end() for m in _CLAUSE_END.finditer(text, s0, target.start)]
+    clause_start = breaks[-1] if breaks else s0
+    return re.search(lex.clause_negation, text[clause_start:target.start], FLAGS) is None
+
+
+def _link_same_lesion(text: str, lex: Lexicon, findings: list[Finding]) -> list[Finding]:
+    """Two mentions joined by "consistent with", "suspicious for", "compatible avec" ... name one lesion.
+
+    "An echogenic focus in segment VI, consistent with a calcification": the second mention has no organ
+    of its own; "a calcification in the liver, suspicious for a calcified metastasis from colon cancer":
+    the second mention's sentence names the primary's organ. Both take the organ and site of the mention
+    that states one, and share their characterisation, so that lesion grouping sees one lesion.
     """
-    out: list[Finding] = []
-    for f in findings:
-        if f.section == Section.impression and f.size_mm is None and f.site and not f.negated:
-            earlier = {e.size_mm for e in out if e.organ == f.organ and e.site == f.site and e.size_mm
-                       and e.section == Section.findings and not e.negated}
-            if len(earlier) == 1:
-                f = f.model_copy(update={"size_mm": earlier.pop()})
-        out.append(f)
+    link = re.compile(lex.same_lesion_link, FLAGS)
+    out = list(findings)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if a.evidence is None or b.evidence is None or a.negated or b.negated:
+            continue
+        if not link.match(text[a.evidence.end:b.evidence.start]):
+            continue
+        where: dict[str, Any] = {}
+        if a.organ == b.organ:
+            site = a.site or b.site
+            where = {"site": site, "organ_detail": a.organ_detail or b.organ_detail}
+            out[i] = a.model_copy(update=where)
+            out[i + 1] = b.model_copy(update=where)
+        elif b.organ == Organ.other:
+            out[i + 1] = b.model_copy(update={"organ": a.organ, "site": a.site, "organ_detail": a.organ_detail})
+        elif a.organ == Organ.other:
+            out[i] = a.model_copy(update={"organ": b.organ, "site": b.site, "organ_detail": b.organ_detail})
+        shared = _merge_characterisation(out[i].characterisation, out[i + 1].characterisation)
+        out[i] = out[i].model_copy(update={"characterisation": shared})
+        out[i + 1] = out[i + 1].model_copy(update={"characterisation": shared})
     return out
+
+
+def _merge_characterisation(a: list[Characterisation], b: list[Characterisation]) -> list[Characterisation]:
+    seen: set[str] = set()
+    merged: list[Characterisation] = []
+    for c in sorted([*a, *b], key=lambda c: c.evidence.start if c.evidence else 0):
+        if c.label not in seen:
+            seen.add(c.label)
+            merged.append(c)
+    return merged
 
 
 def read_report(report: Report, *, prefilter: bool = True) -> Reading:
@@ -230,16 +390,16 @@ def read_report(report: Report, *, prefilter: bool = True) -> Reading:
     text = report.text or ""
     if len(text) > MAX_CHARS:
         raise InputError(f"report {report.id}: text is {len(text):,} characters; the limit is {MAX_CHARS:,}")
-    lang: Literal["en", "fr"] = report.lang if report.lang in ("en", "fr") else detect_language(text)
+    lang, warnings = _language(report, text)
     if not text.strip():
-        return Reading(lang=lang)
+        return Reading(lang=lang, warnings=warnings)
     if prefilter and not may_mention_target(text, lang):
-        return Reading(lang=lang)
-    targets = find_targets(text, lang)
+        return Reading(lang=lang, warnings=warnings)
+    targets = [t for t in find_targets(text, lang) if _context_near(text, t)]
     if not targets:
         if not prefilter:
             get_pipeline(lang).qualify(_with_no_spans(get_pipeline(lang).prepare(text)))
-        return Reading(lang=lang)
+        return Reading(lang=lang, warnings=warnings)
     headers = find_headers(text, lang)
     findings = _findings(text, lang, targets, headers, whole=not prefilter)
     return Reading(
@@ -247,7 +407,44 @@ def read_report(report: Report, *, prefilter: bool = True) -> Reading:
         findings=findings,
         context=read_context(text, lang),
         report_recommendations=read_recommendations(text, lang, headers),
+        warnings=warnings,
     )
+
+
+_LANG_NAMES = {"en": "English", "fr": "French"}
+
+
+def _language(report: Report, text: str) -> tuple[Literal["en", "fr"], list[str]]:
+    """The language to read in, and a warning when the given one is contradicted by the text.
+
+    A given ``lang`` is kept unless the detector is *decisive* for the other language (a clear majority
+    of that language's function words): then the report is read in the detected language, because the
+    lexicon of the wrong language finds nothing. The warning names both languages, never the text.
+    """
+    if report.lang not in ("en", "fr"):
+        return detect_language(text), []
+    given: Literal["en", "fr"] = report.lang
+    decided = decisive_language(text)
+    if decided is None or decided == given:
+        return given, []
+    return decided, [
+        f"language given as {_LANG_NAMES[given]} ({given}) but the text reads as {_LANG_NAMES[decided]} "
+        f"({decided}); read as {_LANG_NAMES[decided]}"
+    ]
+
+
+def _context_near(text: str, target: TargetMatch) -> bool:
+    """Cheap pre-check of a target's ``require_context`` around it, before any tokenisation (the exact
+    check on its sentence comes later): a bare "stone" far from any bile-duct word costs no pipeline run."""
+    context = target.spec.require_context
+    if not context:
+        return True
+    lo = max(0, target.start - 300)
+    for m in _SENTENCE_END.finditer(text, lo, target.start):
+        lo = m.end()
+    end = _SENTENCE_END.search(text, target.end, target.end + 300)
+    hi = end.start() if end else min(len(text), target.end + 300)
+    return re.search(context, text[lo:hi], FLAGS) is not None
 
 
 def _with_no_spans(doc: Any) -> Any:

@@ -65,8 +65,30 @@ def find_headers(text: str, lang: str) -> list[Header]:
         organ = section is None and bool(organ_cues(title, lang))
         if section is None and not organ:
             section = Section.other  # "Medications:", "Physical exam:" ... end the previous section
+        if section == Section.history:
+            end = _history_end(text, start, end)
         headers.append(Header(start=start, end=end, title=title, section=section, historical=historical, organ=organ))
     return headers
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _history_end(text: str, start: int, end: int) -> int:
+    """Where a history / indication section stops governing the text after it.
+
+    "PAST HISTORY: treated tuberculosis" on one line describes the patient, not the findings that follow
+    without a header: a history header with its content on the same line governs that line only; a
+    history header alone on its line governs up to the next blank line (or the next header).
+    """
+    colon = text.find(":", start, end)
+    line_end = text.find("\n", start, end)
+    if line_end == -1:
+        return end
+    if colon != -1 and text[colon + 1:line_end].strip():
+        return line_end
+    blank = _BLANK_LINE.search(text, line_end, end)
+    return blank.start() if blank else end
 
 
 def section_at(headers: list[Header], offset: int) -> tuple[Section, bool]:
@@ -75,6 +97,8 @@ def section_at(headers: list[Header], offset: int) -> tuple[Section, bool]:
     for header in headers:
         if header.start > offset:
             break
+        if header.section == Section.history and offset >= header.end:
+            continue  # a history line does not govern the findings written after it
         if header.section is not None:
             section, historical = header.section, header.historical
     return section, historical

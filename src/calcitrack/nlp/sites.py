@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from calcitrack.models import Organ
-from calcitrack.nlp.lexicon import FLAGS, get_lexicon
+from calcitrack.nlp.lexicon import FLAGS, OrganCue, get_lexicon
 
 ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI", "7": "VII", "8": "VIII"}
 
@@ -29,6 +29,7 @@ class OrganCueMatch:
     site: str | None
     detail: str | None
     weak: bool = False
+    also: Organ | None = None
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,23 @@ class Placement:
     organ: Organ
     site: str | None = None
     detail: str | None = None
+    also: Organ | None = None
+    """A second organ named by the same cue ("hepatosplenic"): the mention is reported for both."""
 
 
 @cache
-def _cues(lang: str) -> list[tuple[re.Pattern[str], Organ, str | None, str | None, bool]]:
+def _cues(lang: str) -> list[tuple[re.Pattern[str], Organ, OrganCue, re.Pattern[str] | None]]:
     lex = get_lexicon(lang)
     return [
-        (re.compile(cue.regex, FLAGS), organ, cue.site, cue.detail, cue.weak)
+        (re.compile(cue.regex, FLAGS), organ, cue, re.compile(cue.requires, FLAGS) if cue.requires else None)
         for organ, cues in lex.organs.items()
         for cue in cues
     ]
+
+
+@cache
+def _liver_sites(lang: str) -> list[tuple[str, re.Pattern[str]]]:
+    return [(site, re.compile(regex, FLAGS)) for site, regex in get_lexicon(lang).liver_sites.items()]
 
 
 @cache
@@ -58,12 +66,40 @@ def _segments(lang: str) -> list[re.Pattern[str]]:
     return [re.compile(regex, FLAGS) for regex in get_lexicon(lang).segments]
 
 
+@cache
+def _primary(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    lex = get_lexicon(lang)
+    return (re.compile(lex.primary_before, FLAGS), re.compile(lex.primary_link, FLAGS),
+            re.compile(lex.primary_after, FLAGS))
+
+
+def names_a_primary_tumour(text: str, start: int, end: int, lang: str) -> bool:
+    """The organ word at [start, end) names where a primary tumour lies, not where the finding lies.
+
+    "calcified metastasis from the known colon cancer", "métastase d'un adénocarcinome du côlon": the
+    colon is the primary's organ; the calcification is elsewhere (where the rest of the sentence says).
+    """
+    before, link, after = _primary(lang)
+    head = text[max(0, start - 60):start]
+    if before.search(head):
+        return True
+    return link.search(head) is not None and after.match(text, end, min(len(text), end + 40)) is not None
+
+
 def organ_cues(text: str, lang: str, offset: int = 0) -> list[OrganCueMatch]:
-    """Organ cues in ``text``; at one position the longest cue wins."""
+    """Organ cues in ``text``; at one position the longest cue wins.
+
+    Out-of-scope organ words that name a primary tumour ("metastasis from colon cancer") are not cues.
+    """
     found: list[OrganCueMatch] = []
-    for regex, organ, site, detail, weak in _cues(lang):
+    for regex, organ, spec, requires in _cues(lang):
+        if requires is not None and not requires.search(text):
+            continue
         for m in regex.finditer(text):
-            found.append(OrganCueMatch(organ, m.start() + offset, m.end() + offset, m.group(0), site, detail, weak))
+            if organ == Organ.other and names_a_primary_tumour(text, m.start(), m.end(), lang):
+                continue
+            found.append(OrganCueMatch(
+                organ, m.start() + offset, m.end() + offset, m.group(0), spec.site, spec.detail, spec.weak, spec.also))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[OrganCueMatch] = []
     for cue in found:
@@ -103,16 +139,21 @@ def choose_cue(
     and calcifications, extending to the muscle plane"); otherwise the nearest cue after it.
     """
     in_clause = [c for c in cues if c.start >= clause[0] and c.end <= clause[1]]
+    before = [c for c in cues if c.end <= start]
+    if in_clause and all(c.weak for c in in_clause) and any(not c.weak for c in before):
+        # "Foie : calcification séquellaire d'un abcès": a weak cue of the clause loses to the organ
+        # named before the target
+        return nearest_cue([c for c in before if not c.weak], start, end)
     if in_clause:
         return nearest_cue(in_clause, start, end)
-    before = [c for c in cues if c.end <= start]
     if before:
         return nearest_cue(before, start, end)
     return nearest_cue(cues, start, end)
 
 
 def liver_site(sentence: str, lang: str) -> str | None:
-    """Couinaud segment named in the sentence, as ``segment_<ROMAN>`` (first one when several)."""
+    """Couinaud segment named in the sentence, as ``segment_<ROMAN>`` (first one when several); else a
+    named part of the liver (``liver_sites``: right/left lobe, dome ...)."""
     for regex in _segments(lang):
         m = regex.search(sentence)
         if m:
@@ -121,6 +162,9 @@ def liver_site(sentence: str, lang: str) -> str | None:
             core = raw[: -1] if suffix else raw
             roman = ROMAN.get(core, core.upper())
             return f"segment_{roman}{suffix}"
+    for site, regex in _liver_sites(lang):
+        if regex.search(sentence):
+            return site
     return None
 
 
@@ -141,4 +185,4 @@ def place(cue: OrganCueMatch, sentence: str, lang: str) -> Placement:
         site = liver_site(sentence, lang) or site
     elif cue.organ == Organ.soft_tissue and site in (None, "periarticular"):
         site = joint_site(sentence, lang) or site
-    return Placement(cue.organ, site, None)
+    return Placement(cue.organ, site, None, cue.also)

@@ -24,15 +24,23 @@ class TargetMatch:
 
 
 @cache
-def _compiled(lang: str) -> list[tuple[re.Pattern[str], TargetSpec]]:
-    return [(re.compile(spec.regex), spec) for spec in get_lexicon(lang).targets]
+def _compiled(lang: str) -> list[tuple[re.Pattern[str], TargetSpec, re.Pattern[str] | None]]:
+    return [
+        (re.compile(spec.regex), spec, re.compile(spec.require_context) if spec.require_context else None)
+        for spec in get_lexicon(lang).targets
+    ]
 
 
 def find_targets(text: str, lang: str) -> list[TargetMatch]:
-    """Non-overlapping target matches in text order (earlier lexicon entries win ties)."""
+    """Non-overlapping target matches in text order (earlier lexicon entries win ties).
+
+    A target with a ``require_context`` is not searched at all in a text that lacks that context.
+    """
     candidates: list[tuple[int, int, int, TargetSpec]] = []
     folded = fold(text)
-    for rank, (regex, spec) in enumerate(_compiled(lang)):
+    for rank, (regex, spec, context) in enumerate(_compiled(lang)):
+        if context is not None and context.search(folded) is None:
+            continue
         for match in regex.finditer(folded):
             word = match.group(0).lower()
             if any(bad in word for bad in spec.exclude):

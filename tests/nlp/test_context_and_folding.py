@@ -1,0 +1,100 @@
+"""Patient context read from report lines, and disease nouns folded into the lesion they name.
+
+Sentences are written for these tests (not taken from the gold files), in English and French.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from calcitrack.models import Pattern, Report
+from calcitrack.nlp import read_report
+from calcitrack.nlp.attributes import read_pattern
+from calcitrack.nlp.context import read_context
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "field", "expected"),
+    [
+        # a negation reaches its own sentence only, found before the text is folded to lower case
+        ("Renseignements : éleveur de 61 ans. Bilan biologique normal, pas d'ictère.", "fr", "jaundice", False),
+        ("Clinical information: 61-year-old farmer. Normal labs, no jaundice.", "en", "jaundice", False),
+        ("Foie non cirrhotique, de contours réguliers.", "fr", "chronic_liver_disease", False),
+        ("The liver is non-cirrhotic.", "en", "chronic_liver_disease", False),
+        ("Échographie obstétricale du 2e trimestre : foie fœtal hyperéchogène.", "fr", "fetal_finding", True),
+        ("PRENATAL ULTRASOUND. The fetal liver shows two bright foci.", "en", "fetal_finding", True),
+    ],
+)
+def test_context_flags(text: str, lang: str, field: str, expected: bool) -> None:
+    assert getattr(read_context(text, lang), field) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "age"),
+    [
+        ("History: 30-month-old girl, abdominal swelling.", "en", 2),
+        ("Renseignements : nourrisson de 14 mois, masse abdominale.", "fr", 1),
+        ("History: 45-year-old man.", "en", 45),
+    ],
+)
+def test_age_in_months_is_read_in_whole_years(text: str, lang: str, age: int) -> None:
+    assert read_context(text, lang).age == age
+
+
+def test_a_differential_diagnosis_is_not_a_known_cancer() -> None:
+    text = (
+        "Indication : douleurs. Pas d'antécédent.\n"
+        "Conclusion : lésion kystique calcifiée du segment V évoquant une néoplasie kystique."
+    )
+    assert read_context(text, "fr").known_primary_cancer in (None, "none")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("a stellate central scar, hypodense, containing coarse calcifications", "en"),
+        ("une cicatrice centrale étoilée, hypodense, contenant des calcifications grossières", "fr"),
+    ],
+)
+def test_where_in_the_lesion_wins_over_texture(sentence: str, lang: str) -> None:
+    anchor = "calcifications"
+    start = sentence.index(anchor)
+    assert read_pattern(sentence, start, start + len(anchor), anchor, lang) == Pattern.central_scar
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Calcified soft-tissue mass of the thigh with cortical erosion of the femur: sarcoma to be excluded.", "en"),
+        ("Masse calcifiée des parties molles de la cuisse avec érosion corticale : sarcome à éliminer.", "fr"),
+    ],
+)
+def test_a_malignancy_to_exclude_makes_the_lesion_suspicious(text: str, lang: str) -> None:
+    (finding,) = read_report(Report(text=text, lang=lang)).findings
+    assert "suspicious" in {c.label for c in finding.characterisation}
+
+
+def test_infiltrative_lesion_containing_calcifications_is_a_mass() -> None:
+    reading = read_report(Report(
+        text="Lésion infiltrante du segment VI contenant de multiples calcifications en amas.", lang="fr"
+    ))
+    assert [f.associated_mass for f in reading.findings] == [True]
+    reading = read_report(Report(
+        text="Foie : calcification de 6 mm du segment VI, sans composante tissulaire.", lang="fr"
+    ))
+    assert [f.associated_mass for f in reading.findings] == [False]
+
+
+def test_disease_noun_restating_a_described_lesion_is_folded_into_it() -> None:
+    text = (
+        "FINDINGS: The CBD measures 9 mm and contains two echogenic foci with posterior shadowing, up to 7 mm.\n"
+        "IMPRESSION: Choledocholithiasis."
+    )
+    findings = read_report(Report(text=text, lang="en")).findings
+    assert [f.evidence.text for f in findings if f.evidence] == ["echogenic foci"]
+    assert "stone" in {c.label for c in findings[0].characterisation}
+
+
+def test_disease_noun_alone_is_the_lesion() -> None:
+    findings = read_report(Report(text="IMPRESSION: Choledocholithiasis with a dilated CBD.", lang="en")).findings
+    assert [(f.organ.value, f.site) for f in findings] == [("biliary", "common_bile_duct")]
