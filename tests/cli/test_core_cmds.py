@@ -143,4 +143,5 @@ def test_kb_show_and_rules() -> None:
 def test_schema_command() -> None:
     result = run("schema")
     assert result.returncode == 0
-    assert set(json.loads(result.stdout)["schemas"]) == {"Analysis", "Finding", "Lesion", "Assessment", "PatientContext"}
+    schemas = set(json.loads(result.stdout)["schemas"])
+    assert schemas == {"Analysis", "Finding", "Lesion", "Assessment", "PatientContext"}

@@ -98,3 +98,88 @@ def test_disease_noun_restating_a_described_lesion_is_folded_into_it() -> None:
 def test_disease_noun_alone_is_the_lesion() -> None:
     findings = read_report(Report(text="IMPRESSION: Choledocholithiasis with a dilated CBD.", lang="en")).findings
     assert [(f.organ.value, f.site) for f in findings] == [("biliary", "common_bile_duct")]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "field", "expected"),
+    [
+        ("History: HIV negative, asymptomatic.", "en", "immunosuppressed", False),
+        ("Renseignements : sérologie VIH négative.", "fr", "immunosuppressed", False),
+        ("Clinical information: AFP 640 ng/mL.", "en", "raised_afp", True),
+        ("Clinical information: AFP 4 ng/mL, normal.", "en", "raised_afp", None),
+        ("Renseignements : alpha-fœtoprotéine nettement élevée.", "fr", "raised_afp", True),
+        ("History: splenic contusion after a motor vehicle collision in 2015.", "en", "prior_trauma", True),
+        ("Antécédents : contusion splénique post-traumatique en 2015.", "fr", "prior_trauma", True),
+    ],
+)
+def test_more_context_cues(text: str, lang: str, field: str, expected: bool | None) -> None:
+    assert getattr(read_context(text, lang), field) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "organ", "site"),
+    [
+        ("Echogenic focus of segment IV, away from the bile ducts, consistent with a calcification.", "en",
+         "liver", "segment_IV"),
+        ("Image hyperéchogène du segment IV, à distance des voies biliaires, correspondant à une calcification.",
+         "fr", "liver", "segment_IV"),
+        ("Heterogeneous mass of the left liver, hypervascular on the arterial phase, with coarse calcifications.",
+         "en", "liver", "left_lobe"),
+        ("Porcelain gallbladder with mural calcification.", "en", "biliary", "gallbladder_wall"),
+        ("Calcifications de la paroi vésiculaire.", "fr", "biliary", "gallbladder_wall"),
+        ("62 mm soft-tissue mass of the popliteal fossa with amorphous calcifications.", "en",
+         "soft_tissue", "popliteal"),
+    ],
+)
+def test_organ_and_site(text: str, lang: str, organ: str, site: str | None) -> None:
+    findings = read_report(Report(text=text, lang=lang)).findings
+    assert (findings[-1].organ.value, findings[-1].site) == (organ, site)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("No perihepatic calcification.", "en"), ("Pas de calcification péri-hépatique.", "fr")],
+)
+def test_perihepatic_is_not_the_liver(text: str, lang: str) -> None:
+    (finding,) = read_report(Report(text=text, lang=lang)).findings
+    assert finding.organ.value == "other" and finding.negated
+
+
+def test_rather_than_denies_the_calcification() -> None:
+    text = "Dense hyperattenuation of the treated nodule, representing retained lipiodol rather than calcification."
+    (finding,) = read_report(Report(text=text, lang="en")).findings
+    assert finding.negated
+
+
+def test_discrete_is_a_size_not_a_hedge_in_french_radiology() -> None:
+    (finding,) = read_report(Report(text="Discrète calcification coronaire.", lang="fr")).findings
+    assert not finding.uncertain
+    (finding,) = read_report(Report(
+        text="Petit écho brillant du foie, pouvant correspondre à une calcification.", lang="fr"
+    )).findings
+    assert finding.uncertain
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "count"),
+    [
+        ("Séquelles : ganglions calcifiés et petit granulome calcifié hépatique.", "fr", "single"),
+        ("Étage abdominal : granulome calcifié de 4 mm du segment VIII.", "fr", "single"),
+        ("Scattered calcified granulomas in the spleen.", "en", "multiple"),
+    ],
+)
+def test_a_lesion_phrase_counts_by_its_head_noun(text: str, lang: str, count: str) -> None:
+    finding = read_report(Report(text=text, lang=lang)).findings[-1]
+    assert finding.count == count
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Febrile patient. Liver: calcified lesion of segment VI with rim enhancement and a fluid component.", "en"),
+        ("Patient fébrile. Foie : lésion calcifiée du segment VI avec rehaussement périphérique.", "fr"),
+    ],
+)
+def test_signs_of_an_active_abscess_are_read(text: str, lang: str) -> None:
+    finding = read_report(Report(text=text, lang=lang)).findings[-1]
+    assert "abscess" in {c.label for c in finding.characterisation}

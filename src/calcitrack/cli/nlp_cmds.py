@@ -48,9 +48,8 @@ def analyze_report(report: Report, context: PatientContext | None = None, policy
             err_console.print(f"warning: knowledge base unavailable ({exc}); findings without assessments",
                               markup=False)
             _kb_warned = True
-        from calcitrack.nlp import read_report
-
         from calcitrack.lesions import group_lesions
+        from calcitrack.nlp import read_report
 
         reading = read_report(report)
         merged = context.merged_over(reading.context) if context else reading.context

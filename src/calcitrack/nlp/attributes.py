@@ -134,6 +134,11 @@ def read_count(
             return "single"
         if re.search(r"[.;:]$", word):
             break
+    head = nouns.search(anchor) if lesion else None
+    if head is not None:
+        # a lesion phrase ("granulome calcifié", "calcified granulomas") counts by its head noun, not by
+        # the adjective nor by a plural noun elsewhere in the sentence
+        return "multiple" if _is_plural(head.group(0)) else "single"
     if _ADJECTIVE.search(last_word):
         after = sentence[anchor_end:anchor_end + 45]
         noun_after = nouns.search(after)

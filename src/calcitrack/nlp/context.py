@@ -36,6 +36,7 @@ def _compiled(lang: str) -> dict[str, Any]:
         "treatments": [(name, GuardedRegex.compile(r)) for name, r in ctx.prior_liver_treatment.items()],
         "age": GuardedRegex.compile(ctx.age),
         "age_months": GuardedRegex.compile(ctx.age_months) if ctx.age_months else None,
+        "negation_after": re.compile(ctx.negation_after) if ctx.negation_after else None,
         "female": re.compile(ctx.female),
         "male": re.compile(ctx.male),
     }
@@ -46,6 +47,13 @@ def _negated_before(sentence: str, position: int, negation: re.Pattern[str]) -> 
     window = sentence[max(0, position - 60):position]
     window = re.split(r"[,;:]|\bbut\b|\bmais\b", window)[-1]
     return negation.search(window) is not None
+
+
+def _negated_after(sentence: str, end: int, negation: re.Pattern[str] | None) -> bool:
+    """A denial written after the term in its clause ("HIV negative", "VIH négatif")."""
+    if negation is None:
+        return False
+    return negation.match(re.split(r"[,;:.]", sentence[end:end + 40])[0]) is not None
 
 
 def read_context(text: str, lang: str) -> PatientContext:
@@ -86,9 +94,10 @@ def read_context(text: str, lang: str) -> PatientContext:
     for name, regex in rx["flags"]:
         for m in regex.finditer(text):
             sentence, at = sentence_of(m.start())
-            if _negated_before(sentence, at, rx["scope"]):
+            denied_after = _negated_after(sentence, at + m.end() - m.start(), rx["negation_after"])
+            if _negated_before(sentence, at, rx["scope"]) and not denied_after:
                 continue  # "rule out fever", "bilan de douleurs": the question of the exam, not a fact
-            value = not _negated_before(sentence, at, rx["negation"])
+            value = not (denied_after or _negated_before(sentence, at, rx["negation"]))
             if name in FLAG_FIELDS and data.get(name) is not True:
                 data[name] = value
     for m in rx["cancer"].finditer(text):

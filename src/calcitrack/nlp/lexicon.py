@@ -205,10 +205,12 @@ class ContextSpec(_Strict):
     prior_liver_treatment: dict[str, str]
     age: str
     age_months: str | None = None
+    negation_after: str | None = None
     female: str
     male: str
 
-    @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "age_months", "female", "male")
+    @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "age_months", "negation_after",
+                     "female", "male")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         return None if value is None else _check_regex(value)
@@ -294,6 +296,7 @@ class Lexicon(_Strict):
     primary_before: str = r"$^"
     primary_link: str = r"$^"
     primary_after: str = r"$^"
+    distant_before: str = r"$^"
     same_lesion_link: str = r"$^"
     still_present: str = Field(default=r"$^", description="the finding is current despite a history cue")
     past_event: str = Field(default=r"$^", description="a dated past event of the finding itself (history sections)")
@@ -316,7 +319,7 @@ class Lexicon(_Strict):
         "shadow_positive", "shadow_negative", "dilatation_positive", "dilatation_negative", "mass_positive",
         "mass_negative", "characterisation_breaks", "characterisation_negation", "characterisation_followup",
         "characterisation_coordinators", "part_nouns",
-        "size_owner_before", "primary_before", "primary_link", "primary_after", "same_lesion_link",
+        "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "still_present", "absent_before_regex",
     )
     @classmethod

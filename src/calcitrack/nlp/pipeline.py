@@ -117,7 +117,9 @@ def _french_qualifiers(nlp: Any, lex: Lexicon) -> tuple[Any, ...]:
     hypothesis = HypothesisQualifier(
         nlp, "hypothesis",
         pseudo=[*fr_hyp.pseudo, *hyp.pseudo],
-        preceding=[*fr_hyp.preceding, *hyp.preceding],
+        # "discret/discrète" is a hedge in clinical notes but a size in radiology ("discrète calcification
+        # coronaire" is a slight, certain calcification): dropped from EDS-NLP's list
+        preceding=[*(t for t in fr_hyp.preceding if not t.startswith("discr")), *hyp.preceding],
         following=[*fr_hyp.following, *hyp.following],
         termination=[*fr_termination, *hyp.termination],
         span_getter=SPAN_KEY, on_ents_only=True,

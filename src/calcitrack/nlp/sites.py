@@ -67,6 +67,10 @@ def _segments(lang: str) -> list[re.Pattern[str]]:
 
 
 @cache
+def _distant(lang: str) -> re.Pattern[str]:
+    return re.compile(get_lexicon(lang).distant_before, FLAGS)
+
+
 def _primary(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     lex = get_lexicon(lang)
     return (re.compile(lex.primary_before, FLAGS), re.compile(lex.primary_link, FLAGS),
@@ -92,12 +96,15 @@ def organ_cues(text: str, lang: str, offset: int = 0) -> list[OrganCueMatch]:
     Out-of-scope organ words that name a primary tumour ("metastasis from colon cancer") are not cues.
     """
     found: list[OrganCueMatch] = []
+    distant = _distant(lang)
     for regex, organ, spec, requires in _cues(lang):
         if requires is not None and not requires.search(text):
             continue
         for m in regex.finditer(text):
             if organ == Organ.other and names_a_primary_tumour(text, m.start(), m.end(), lang):
                 continue
+            if distant.search(text, max(0, m.start() - 30), m.start()):
+                continue  # "à distance des voies biliaires": where the finding is not
             found.append(OrganCueMatch(
                 organ, m.start() + offset, m.end() + offset, m.group(0), spec.site, spec.detail, spec.weak, spec.also))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
