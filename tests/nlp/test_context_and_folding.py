@@ -183,3 +183,19 @@ def test_a_lesion_phrase_counts_by_its_head_noun(text: str, lang: str, count: st
 def test_signs_of_an_active_abscess_are_read(text: str, lang: str) -> None:
     finding = read_report(Report(text=text, lang=lang)).findings[-1]
     assert "abscess" in {c.label for c in finding.characterisation}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "historical"),
+    [
+        ("The prior ultrasound of 3/14/2021 questioned an echogenic focus in segment VI. Today the liver is normal.",
+         "en", True),
+        ("L'échographie du 14/03/2021 évoquait une calcification du segment VI. Foie normal ce jour.", "fr", True),
+        ("The calcification described on the prior CT is stable, 5 mm, in segment VI.", "en", False),
+        ("The calcification seen on the prior CT now measures 12 mm.", "en", False),
+        ("Compared with the previous exam, new coarse calcification in segment II.", "en", False),
+    ],
+)
+def test_a_finding_placed_on_an_earlier_exam_is_historical(text: str, lang: str, historical: bool) -> None:
+    finding = read_report(Report(text=text, lang=lang)).findings[0]
+    assert finding.historical is historical

@@ -195,10 +195,17 @@ def test_eval_without_gold_actions_has_no_action_block(tmp_path: Path, fixed_ana
 # --- the self-check set (tests/data/selfcheck): its offsets must hold; its figures are not asserted ------
 
 
-def test_selfcheck_offsets_and_occurrences() -> None:
-    docs = load_gold(SELFCHECK)
-    assert len(docs) == 20
-    assert sorted(d.lang for d in docs) == ["en"] * 10 + ["fr"] * 10
+@pytest.mark.parametrize(
+    ("path", "per_language"),
+    [
+        (SELFCHECK, 10),
+        (SELFCHECK.parent.parent / "selfcheck2" / "cases_selfcheck2.jsonl", 10),
+        (SELFCHECK.parent.parent / "twins" / "cases_twins.jsonl", 20),
+    ],
+)
+def test_written_sets_offsets_and_occurrences(path: Path, per_language: int) -> None:
+    docs = load_gold(path)
+    assert sorted(d.lang for d in docs) == ["en"] * per_language + ["fr"] * per_language
     for doc in docs:
         for mention in doc.findings:
             start, end = mention["start"], mention["end"]

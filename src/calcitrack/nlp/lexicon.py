@@ -300,6 +300,8 @@ class Lexicon(_Strict):
     same_lesion_link: str = r"$^"
     still_present: str = Field(default=r"$^", description="the finding is current despite a history cue")
     past_event: str = Field(default=r"$^", description="a dated past event of the finding itself (history sections)")
+    prior_exam: str = Field(default=r"$^", description="the finding's clause places it on an earlier examination")
+    current_state: str = Field(default=r"$^", description="the sentence describes the finding as it is today")
     bare_noun_blockers: str = Field(
         default=r"the", description="words before a bare singular noun that make it a mass noun or anaphora"
     )
@@ -320,7 +322,8 @@ class Lexicon(_Strict):
         "mass_negative", "characterisation_breaks", "characterisation_negation", "characterisation_followup",
         "characterisation_coordinators", "part_nouns",
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
-        "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "still_present", "absent_before_regex",
+        "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
+        "still_present", "absent_before_regex",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

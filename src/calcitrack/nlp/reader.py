@@ -228,7 +228,8 @@ def _findings(
                         lex.alternative_before, text[max(0, target.start - 30):target.start], FLAGS) is not None),
                     historical=(bool(span._.history) and not re.search(lex.still_present, sentence, FLAGS))
                     or historical_section or _past_episode(text, sentence, s1, lex)
-                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex)),
+                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex))
+                    or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex)),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
                     lang=lang,
@@ -305,6 +306,17 @@ def _dated_in_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexi
     described in 2022"): the patient's history, not today's examination."""
     c0, c1 = clause_bounds(text, s0, s1, target)
     return re.search(lex.past_event, text[c0:c1], FLAGS) is not None
+
+
+def _on_an_earlier_exam(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """The finding's own clause places it on an earlier examination or a dated past event ("the echogenic
+    focus questioned on the prior ultrasound", "calcification décrite en 2019"), and its sentence does not
+    describe it as present today (stable, again seen, now measures, new ...): a superseded finding."""
+    c0, c1 = clause_bounds(text, s0, s1, target)
+    clause, sentence = text[c0:c1], text[s0:s1]
+    if not (re.search(lex.prior_exam, clause, FLAGS) or re.search(lex.past_event, clause, FLAGS)):
+        return False
+    return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.current_state, sentence, FLAGS))
 
 
 def _past_episode(text: str, sentence: str, sentence_end: int, lex: Lexicon) -> bool:
