@@ -199,3 +199,22 @@ def test_signs_of_an_active_abscess_are_read(text: str, lang: str) -> None:
 def test_a_finding_placed_on_an_earlier_exam_is_historical(text: str, lang: str, historical: bool) -> None:
     finding = read_report(Report(text=text, lang=lang)).findings[0]
     assert finding.historical is historical
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "historical"),
+    [
+        ("Lors de l'hospitalisation de 2015, une calcification hépatique avait été décrite. Foie normal ce jour.",
+         "fr", True),
+        ("A calcification had been described in the spleen. The spleen is normal now.", "en", True),
+        ("Previously, an echogenic focus was reported in segment VI in 2016; it is not seen today.", "en", True),
+        # the follow-up of a known finding is today's problem, not a past one
+        ("Indication : suivi d'une calcification hépatique découverte en 2018.", "fr", False),
+        ("INDICATION: Follow-up of a splenic calcification seen on the prior CT.", "en", False),
+        ("History: right hepatectomy in 2018 for a calcified hydatid cyst.\nFindings: post-surgical changes.",
+         "en", True),
+    ],
+)
+def test_past_tense_and_follow_up_indications(text: str, lang: str, historical: bool) -> None:
+    finding = read_report(Report(text=text, lang=lang)).findings[0]
+    assert finding.historical is historical

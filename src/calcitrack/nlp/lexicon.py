@@ -302,6 +302,7 @@ class Lexicon(_Strict):
     past_event: str = Field(default=r"$^", description="a dated past event of the finding itself (history sections)")
     prior_exam: str = Field(default=r"$^", description="the finding's clause places it on an earlier examination")
     current_state: str = Field(default=r"$^", description="the sentence describes the finding as it is today")
+    followup_cue: str = Field(default=r"$^", description="the finding is the current problem being followed up")
     bare_noun_blockers: str = Field(
         default=r"the", description="words before a bare singular noun that make it a mass noun or anaphora"
     )
@@ -323,7 +324,7 @@ class Lexicon(_Strict):
         "characterisation_coordinators", "part_nouns",
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
-        "still_present", "absent_before_regex",
+        "followup_cue", "still_present", "absent_before_regex",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

@@ -305,6 +305,8 @@ def _dated_in_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexi
     """In an indication / history section, the finding's own clause places it in the past ("calcification
     described in 2022"): the patient's history, not today's examination."""
     c0, c1 = clause_bounds(text, s0, s1, target)
+    if re.search(lex.followup_cue, text[s0:s1], FLAGS):
+        return False  # "Indication: follow-up of the calcification found in 2018": today's problem
     return re.search(lex.past_event, text[c0:c1], FLAGS) is not None
 
 
@@ -316,7 +318,10 @@ def _on_an_earlier_exam(text: str, s0: int, s1: int, target: TargetMatch, lex: L
     clause, sentence = text[c0:c1], text[s0:s1]
     if not (re.search(lex.prior_exam, clause, FLAGS) or re.search(lex.past_event, clause, FLAGS)):
         return False
-    return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.current_state, sentence, FLAGS))
+    # "today", "now measures" describe the finding only in its own clause: in another one they may
+    # contrast ("... reported in 2016; it is not seen today")
+    return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.current_state, clause, FLAGS)
+                or re.search(lex.followup_cue, sentence, FLAGS))
 
 
 def _past_episode(text: str, sentence: str, sentence_end: int, lex: Lexicon) -> bool:
