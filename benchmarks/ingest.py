@@ -28,9 +28,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from calcitrack.registry import queries, record, synthetic
+from calcitrack.app.ingest import Item, ingest_items, record
+from calcitrack.examples import synthetic
+from calcitrack.registry import queries
 from calcitrack.registry import tables as t
-from calcitrack.registry.batch import Item, ingest_items
 from calcitrack.registry.db import make_engine, session_scope, upgrade
 
 

@@ -196,7 +196,7 @@ def mini_kb(mini_kb_dir: Path):  # type: ignore[no-untyped-def]
 def keys(engine):  # type: ignore[no-untyped-def]
     """One API user and key per role (``keys["clinician"]`` ...; user names are the role names), in the
     registry of the ``engine`` fixture that the requesting test's folder defines (api, interop, web)."""
-    from calcitrack.api.auth_store import ROLES, add_user, create_key
+    from calcitrack.app.auth import ROLES, add_user, create_key
     from calcitrack.registry.db import session_scope
 
     created: dict[str, str] = {}

@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import add_user, create_key
 from calcitrack.api.settings import Settings
+from calcitrack.app.auth import add_user, create_key
 from calcitrack.cli.app import EXIT_INPUT, _register_all, app
 from calcitrack.errors import CalcitrackError
 from calcitrack.kb.loader import KBError

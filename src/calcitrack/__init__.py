@@ -5,6 +5,7 @@
     result.findings, result.assessments, result.explanation("fr", audience="patient")
 """
 
+from calcitrack import models as _models
 from calcitrack.assess import assess
 from calcitrack.models import (
     Analysis,
@@ -18,6 +19,18 @@ from calcitrack.service import analyze
 
 __version__ = "0.1.0"
 
+
+def explanation(analysis: Analysis, lang: str = "en", audience: str = "patient") -> str:
+    """Plain-text explanation of ``analysis`` for an audience (radiologist, clinician, patient);
+    ``analysis.explanation(lang, audience)`` calls this."""
+    from calcitrack.explain import explain_analysis
+
+    text: str = explain_analysis(analysis, lang=lang, audience=audience, fmt="text")
+    return text
+
+
+_models.install_explainer(explanation)
+
 __all__ = [
     "Analysis",
     "Assessment",
@@ -28,4 +41,5 @@ __all__ = [
     "__version__",
     "analyze",
     "assess",
+    "explanation",
 ]

@@ -8,6 +8,7 @@ beyond validation, so that every layer (NLP, engine, registry, API) can share th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -408,11 +409,26 @@ class Analysis(_Model):
     timings: dict[str, float] = Field(default_factory=dict)
 
     def explanation(self, lang: Lang = "en", audience: str = "patient") -> str:
-        """Plain-text explanation of this analysis for an audience (radiologist, clinician, patient)."""
-        from calcitrack.explain import explain_analysis  # local import: explain depends on models
+        """Plain-text explanation of this analysis for an audience (radiologist, clinician, patient).
 
-        text: str = explain_analysis(self, lang=lang, audience=audience, fmt="text")
-        return text
+        The same as :func:`calcitrack.explanation`; the explanation layer sits above the models, so it
+        installs itself (:func:`install_explainer`, done by ``import calcitrack``) instead of being imported.
+        """
+        if _EXPLAINER is None:
+            raise RuntimeError("no explainer installed: import calcitrack (calcitrack.explanation)")
+        return _EXPLAINER(self, lang, audience)
+
+
+Explainer = Callable[[Analysis, str, str], str]
+"""(analysis, lang, audience) -> plain text."""
+_EXPLAINER: Explainer | None = None
+
+
+def install_explainer(explainer: Explainer) -> None:
+    """Make :meth:`Analysis.explanation` call ``explainer`` (``calcitrack/__init__.py`` installs
+    :func:`calcitrack.explanation`): models import nothing but the standard library and pydantic."""
+    global _EXPLAINER
+    _EXPLAINER = explainer
 
 
 def json_schemas() -> dict[str, Any]:

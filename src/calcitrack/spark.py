@@ -44,7 +44,7 @@ from calcitrack.batch.records import (
     report_row,
 )
 from calcitrack.batch.sources import Item
-from calcitrack.batch.work import ChunkResult, WorkConfig, analyse_fields, process_items
+from calcitrack.batch.work import ChunkResult, WorkConfig, analyze_fields, process_items
 from calcitrack.errors import CalcitrackError
 
 SparkSession = Any  # pyspark.sql.SparkSession; typed loosely so that this module imports without pyspark
@@ -167,7 +167,7 @@ def spark_schema(schema: pa.Schema) -> Any:
 
 # --- the DataFrame API ------------------------------------------------------------------------------------
 
-def _analyse_batches(policy: str | None, with_json: bool) -> Callable[[Iterator[pa.RecordBatch]],
+def _analyze_batches(policy: str | None, with_json: bool) -> Callable[[Iterator[pa.RecordBatch]],
                                                                         Iterator[pa.RecordBatch]]:
     """The function each Python worker runs on its Arrow batches (pickled once per task, state-free)."""
 
@@ -182,7 +182,7 @@ def _analyse_batches(policy: str | None, with_json: bool) -> Callable[[Iterator[
                           "modality": rec.get("_modality"), "error": None}
                 if fields["text"] is None:
                     fields["error"] = f"{where}: missing text"
-                analysis, reason, _ = analyse_fields(fields, policy)
+                analysis, reason, _ = analyze_fields(fields, policy)
                 if analysis is None:
                     out.append({"source_row": row, "source_line": line, "report_id": None if rec.get("_id") is None
                                 else str(rec.get("_id")), "findings_list": [], "lesions_list": [],
@@ -224,7 +224,7 @@ def analyze_column(df: DataFrame, text_col: str = "text", *, id_col: str | None 
         column(lang_col, "_lang", "string"), column("patient_id", "_patient_id", "string"),
         # the date as text: the Report validates it, so a bad date is that row's error, not the job's (ANSI casts)
         column("date", "_date", "string"), column("modality", "_modality", "string"))
-    return selected.mapInArrow(_analyse_batches(policy, with_json), spark_schema(ANALYSED_SCHEMA))
+    return selected.mapInArrow(_analyze_batches(policy, with_json), spark_schema(ANALYSED_SCHEMA))
 
 
 def findings_of(analysed: DataFrame) -> DataFrame:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from calcitrack.api.auth_store import revoke_user
+from calcitrack.app.auth import revoke_user
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
 

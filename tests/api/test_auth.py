@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from tests.api.helpers import REPORTS, auth, revoke
 
 from calcitrack.api.auth import PERMISSIONS
-from calcitrack.api.auth_store import create_key, revoke_key, split_key
+from calcitrack.app.auth import create_key, revoke_key, split_key
 from calcitrack.registry.db import session_scope
 
 # (method, path, json body, permission): every endpoint that touches patient data.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select, text
 
-from calcitrack.api.auth_store import ApiKey, authenticate, split_key
+from calcitrack.app.auth import ApiKey, authenticate, split_key
 from calcitrack.registry.db import session_scope
 
 

@@ -30,8 +30,8 @@ from tests.api.helpers import REPORTS, auth
 from tests.reliability import Recorder, scale
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import ROLES
 from calcitrack.api.settings import Settings
+from calcitrack.app.auth import ROLES
 
 pytestmark = pytest.mark.reliability
 

@@ -37,7 +37,7 @@ from tests.reliability import FULL, Recorder, scale
 from calcitrack.models import Report
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import make_engine, session_scope
-from calcitrack.registry.ingest import content_hash
+from calcitrack.registry.store import content_hash
 
 pytestmark = pytest.mark.reliability
 
@@ -155,8 +155,9 @@ def _stored(engine: Engine) -> Stored:
         rows = session.execute(select(t.Report.report_id, t.Report.content_hash, t.Report.version, t.Report.id,
                                       t.Report.n_findings)).all()
         findings = dict(session.execute(select(t.Finding.report_pk, func.count()).group_by(t.Finding.report_pk)).all())
-        unassessed = set(session.scalars(
-            select(t.Finding.report_pk).where(~t.Finding.negated, ~t.Finding.assessments.any())
+        assessed = select(t.Assessment.id).where(t.Assessment.lesion_pk == t.Lesion.id).exists()
+        unassessed = set(session.scalars(  # a current lesion without its assessment is half written
+            select(t.Lesion.report_pk).where(~t.Lesion.negated, ~t.Lesion.historical, ~assessed)
         ).all())
         follow_ups = dict(session.execute(select(t.FollowUp.id, t.FollowUp.status)).all())
         follow_up_reports = dict(session.execute(

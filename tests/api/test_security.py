@@ -28,9 +28,9 @@ from tests.reliability import Recorder, scale
 
 from calcitrack.api.app import create_app
 from calcitrack.api.auth import PERMISSIONS, current_principal
-from calcitrack.api.auth_store import ROLES, add_user, create_key, revoke_key, split_key
 from calcitrack.api.logging import JsonFormatter, log_config
 from calcitrack.api.settings import Settings
+from calcitrack.app.auth import ROLES, add_user, create_key, revoke_key, split_key
 from calcitrack.interop import cdshooks
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
@@ -46,6 +46,9 @@ CDS_BODY = {"hook": "patient-view", "hookInstance": "h-1", "context": {"patientI
 EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any] | list[Any] | None]] = {
     # (method, route template) -> (concrete path, JSON body): a request the allowed roles may make.
     ("POST", "/api/v1/analyze"): ("/api/v1/analyze", {"text": "Liver: 5 mm calcification.", "lang": "en"}),
+    ("POST", "/api/v1/analyze/policies"): (
+        "/api/v1/analyze/policies", {"text": "Liver: 5 mm calcification.", "lang": "en"},
+    ),
     ("POST", "/api/v1/ingest"): ("/api/v1/ingest", REPORTS[0]),
     ("GET", "/api/v1/worklist"): ("/api/v1/worklist", None),
     ("GET", "/api/v1/patients/{patient_id}/timeline"): ("/api/v1/patients/PX-API-7731/timeline", None),
@@ -429,7 +432,7 @@ def test_secrets_never_reach_the_logs_of_a_real_uvicorn_server(engine: Engine, s
 
 def test_limiter_window_expiry_and_memory_bound() -> None:
     """Failures older than the window do not add up, a lockout ends on time, and the table stays bounded."""
-    from calcitrack.api import ratelimit
+    from calcitrack.app import ratelimit
 
     now = [1000.0]
     limiter = ratelimit.FailedAuthLimiter(3, window=60, lockout=120, clock=lambda: now[0])

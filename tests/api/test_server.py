@@ -16,7 +16,7 @@ import pytest
 from tests.api.helpers import REPORTS
 from tests.api.server_process import Server, prepare_database
 
-from calcitrack.api.auth_store import ROLES
+from calcitrack.app.auth import ROLES
 
 LIMIT = 256 * 1024
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from calcitrack.assess.engine import _clause_holds, assess
-from calcitrack.kb.check import check_kb
+from calcitrack.assess.golden import check_kb
 from calcitrack.kb.schema import Clause
 from calcitrack.lesions import as_lesion
 from calcitrack.models import Action, Characterisation, Finding, PatientContext
@@ -75,7 +75,7 @@ def test_expect_not_rules_is_checked(tmp_path: Path) -> None:
 def test_compiled_rules_agree_with_holds_on_every_golden_case() -> None:
     """The engine evaluates compiled predicates; they must decide exactly as :func:`holds` reads the YAML."""
     from calcitrack.assess.engine import _ruleset, holds
-    from calcitrack.kb.check import load_golden
+    from calcitrack.assess.golden import load_golden
     from calcitrack.kb.facts import facts_for
     from calcitrack.kb.loader import get_kb
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from tests.api.helpers import REPORTS
 
 from calcitrack.api.app import create_app
-from calcitrack.api.auth_store import authenticate
 from calcitrack.api.settings import Settings
-from calcitrack.registry.db import make_engine, session_scope
+from calcitrack.app.auth import authenticate
+from calcitrack.registry.db import head_revision, make_engine, session_scope
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +35,12 @@ def ok(*args: str) -> str:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert "0100" in ok("db", "upgrade", "--database", url)  # the API revision is part of the chain
+    assert f"-> {head_revision()}" in ok("db", "upgrade", "--database", url)
+    engine = make_engine(url)
+    try:  # the API revision (0100) is part of the one chain: its tables exist at the head
+        assert {"api_users", "api_keys"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
     return url
 
 

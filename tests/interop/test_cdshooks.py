@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select
 from tests.interop.helpers import load
 
+from calcitrack.app.ingest import record
 from calcitrack.interop.cdshooks import SERVICE_ID, parse_card_uuid
 from calcitrack.models import Report
-from calcitrack.registry import queries, record
+from calcitrack.registry import queries
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
 from calcitrack.service import analyze

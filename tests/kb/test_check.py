@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from calcitrack.kb.check import check_kb
+from calcitrack.assess.golden import check_kb
 
 CASES = {
     "cases": [

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from tests.conftest import mini_kb_files, write_kb
 
+from calcitrack.assess.golden import check_kb
 from calcitrack.kb import KBError, load_kb
-from calcitrack.kb.check import check_kb
 from calcitrack.kb.facts import derivation, facts_for
 from calcitrack.kb.loader import DATA_DIR, get_kb
 from calcitrack.models import Finding, PatientContext

@@ -16,12 +16,12 @@ from sqlalchemy import Engine, select
 from tests.registry.conftest import liver, make_analysis
 from tests.reliability import Recorder, scale
 
+from calcitrack.app.ingest import record
 from calcitrack.errors import InputError
 from calcitrack.kb import get_kb
 from calcitrack.registry import followups, session_scope
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import make_engine
-from calcitrack.registry.ingest import record
 
 pytestmark = pytest.mark.reliability
 

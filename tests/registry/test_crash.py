@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from tests.registry.cli_helpers import run_cli, write_jsonl
 
-from calcitrack.registry import session_scope, synthetic
+from calcitrack.app.ingest import Item, ingest_items
+from calcitrack.examples import synthetic
+from calcitrack.registry import session_scope
 from calcitrack.registry import tables as t
-from calcitrack.registry.batch import Item, ingest_items
 from calcitrack.registry.db import make_engine, upgrade
 from calcitrack.registry.queries import row_counts
 

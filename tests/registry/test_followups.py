@@ -9,9 +9,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from tests.registry.conftest import liver, make_analysis
 
+from calcitrack.app.ingest import record
 from calcitrack.errors import InputError
 from calcitrack.kb import KnowledgeBase
-from calcitrack.registry import followups, record, session_scope
+from calcitrack.registry import followups, session_scope
 from calcitrack.registry import tables as t
 from calcitrack.registry.audit import AuditError
 from calcitrack.registry.queries import metrics

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from calcitrack.api.app import create_app
 from calcitrack.api.settings import Settings
+from calcitrack.app.ingest import ingest_items, read_items
 from calcitrack.registry import followups
-from calcitrack.registry.batch import ingest_items, read_items
 from calcitrack.registry.db import make_engine, session_scope, upgrade
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "calcitrack" / "examples" / "reports.jsonl"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from tests.web.conftest import csrf_of
 
-from calcitrack.registry.batch import ingest_items, read_items
+from calcitrack.app.ingest import ingest_items, read_items
 
 Login = Callable[[str], TestClient]
 

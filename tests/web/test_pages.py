@@ -160,7 +160,7 @@ def test_size_chart_is_empty_without_points_and_escapes_labels() -> None:
 
 
 def test_revoking_the_user_ends_the_ui_session(login: Login, engine: object) -> None:
-    from calcitrack.api.auth_store import revoke_user
+    from calcitrack.app.auth import revoke_user
     from calcitrack.registry.db import session_scope
 
     client = login("clinician")

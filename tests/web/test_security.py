@@ -22,9 +22,9 @@ from tests.web.conftest import csrf_of
 
 from calcitrack.api.app import create_app
 from calcitrack.api.settings import Settings
+from calcitrack.app.ingest import Item, ingest_items
 from calcitrack.models import Report
 from calcitrack.registry import tables as t
-from calcitrack.registry.batch import Item, ingest_items
 from calcitrack.registry.db import session_scope
 
 pytestmark = pytest.mark.reliability

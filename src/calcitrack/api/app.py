@@ -17,9 +17,9 @@ from calcitrack.api import problems
 from calcitrack.api.headers import SecurityHeadersMiddleware
 from calcitrack.api.limits import BodySizeLimitMiddleware
 from calcitrack.api.logging import AccessLogMiddleware, safe_exception_fields
-from calcitrack.api.ratelimit import FailedAuthLimiter
 from calcitrack.api.routes import analyze, ask, follow_ups, health, ingest, kb, patients, worklist
 from calcitrack.api.settings import Settings
+from calcitrack.app.ratelimit import FailedAuthLimiter
 from calcitrack.interop import cdshooks
 from calcitrack.registry.db import make_engine
 

@@ -13,11 +13,12 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calcitrack.api.logging import current_request_id, safe_exception_fields
+from calcitrack.app.http import ApiProblem as ApiProblem  # re-exported: routes raise it
 from calcitrack.errors import CalcitrackError
 from calcitrack.kb.loader import KBError
 from calcitrack.registry.db import DatabaseError
@@ -43,23 +44,6 @@ _SLUGS: dict[int, str] = {
     500: "internal-error",
     503: "not-ready",
 }
-
-
-class ApiProblem(HTTPException):
-    """An error a route raises on purpose, with its own problem type and optional extension members."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        slug: str | None = None,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(status_code=status, detail=detail, headers=headers)
-        self.slug = slug
-        self.extra = extra or {}
 
 
 def problem_response(

@@ -65,7 +65,7 @@ class Settings:
     warmup: bool = True
     """Load the KB and the NLP pipelines at start-up, so the first request is not 5 s slow."""
     auth_max_failures: int = DEFAULT_AUTH_MAX_FAILURES
-    """0 disables the failed-authentication limit (:mod:`calcitrack.api.ratelimit`)."""
+    """0 disables the failed-authentication limit (:mod:`calcitrack.app.ratelimit`)."""
     auth_window_seconds: int = DEFAULT_AUTH_WINDOW_SECONDS
     auth_lockout_seconds: int = DEFAULT_AUTH_LOCKOUT_SECONDS
 

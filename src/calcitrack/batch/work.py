@@ -1,4 +1,4 @@
-"""What a worker does with one chunk of records: parse, analyse, serialise — and never raise.
+"""What a worker does with one chunk of records: parse, analyze, serialise — and never raise.
 
 Why these functions are shared by the local worker processes, the in-process single worker and the Spark
 executors: the output must be the same (same findings, same actions, same bytes) whichever engine ran
@@ -75,32 +75,21 @@ class ChunkResult:
     cpu_seconds: float = 0.0
 
 
-def analyse_report(report: Report, policy: str | None) -> tuple[Analysis, bool]:
-    """``service.analyze`` with timings removed; the reading alone when the KB cannot load (flag True)."""
-    from calcitrack.kb.loader import KBError
-    from calcitrack.service import analyze
+def analyze_record(report: Report, policy: str | None) -> tuple[Analysis, bool]:
+    """The analyze use case (:mod:`calcitrack.app.analyze`) with timings removed, and whether it ran in the
+    degraded mode (the KB could not load: findings and lesions without assessments)."""
+    from calcitrack.app.analyze import analyze, degraded_warning
 
-    try:
-        analysis = analyze(report, policy=policy)
-        kb_missing = False
-    except KBError:
-        from calcitrack.lesions import group_lesions
-        from calcitrack.nlp import read_report
-
-        reading = read_report(report)
-        analysis = Analysis(report=report.model_copy(update={"lang": reading.lang}), context=reading.context,
-                            findings=reading.findings, lesions=group_lesions(reading.findings, report.text),
-                            report_recommendations=reading.report_recommendations)
-        kb_missing = True
+    analysis = analyze(report, policy=policy)
     analysis.timings = {}
-    return analysis, kb_missing
+    return analysis, degraded_warning(analysis) is not None
 
 
-def analyse_fields(fields: Fields, policy: str | None) -> tuple[Analysis | None, str | None, bool]:
+def analyze_fields(fields: Fields, policy: str | None) -> tuple[Analysis | None, str | None, bool]:
     """(analysis, None, kb_missing) or (None, reason, False); the reason never quotes the report."""
     try:
         report = report_from_fields(fields)
-        analysis, kb_missing = analyse_report(report, policy)
+        analysis, kb_missing = analyze_record(report, policy)
     except InputError as exc:
         return None, str(exc), False
     except Exception as exc:  # one pathological record must not end a run of millions
@@ -114,7 +103,7 @@ def error_record(fields: Fields, reason: str) -> dict[str, Any]:
 
 
 def process_items(index: int, items: list[Item], config: WorkConfig) -> ChunkResult:
-    """Analyse one chunk; every record ends up as output or as an error row, in input order."""
+    """Analyze one chunk; every record ends up as output or as an error row, in input order."""
     import pyarrow as pa
 
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -125,7 +114,7 @@ def process_items(index: int, items: list[Item], config: WorkConfig) -> ChunkRes
     l_rows: list[dict[str, Any]] = []
     for item in items:
         fields = item_fields(item, config.source, config.columns)
-        analysis, reason, kb_missing = analyse_fields(fields, config.policy)
+        analysis, reason, kb_missing = analyze_fields(fields, config.policy)
         if analysis is None:
             result.failed += 1
             result.errors.append(error_record(fields, reason or "unknown error"))
@@ -157,7 +146,7 @@ def warm_up(policy: str | None) -> None:
 
     The French pipeline is built on the first French report: an English archive does not pay its memory.
     """
-    analyse_report(Report(text="LIVER: a 4 mm calcification.", lang="en"), policy)
+    analyze_record(Report(text="LIVER: a 4 mm calcification.", lang="en"), policy)
 
 
 # --- the worker process side of the local engine ----------------------------------------------------------

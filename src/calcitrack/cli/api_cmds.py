@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import or_, select
 
-from calcitrack.api import auth_store
+from calcitrack.app import auth
 from calcitrack.cli.options import DatabaseOption, Fmt, console, err_console, print_json
 from calcitrack.errors import InputError
 from calcitrack.registry import audit
@@ -92,12 +92,12 @@ def register(app: typer.Typer) -> None:
     @users_app.command("add")
     def users_add_cmd(
         name: Annotated[str, typer.Argument(help="user (or system) name, e.g. dr.martin or ris-feed")],
-        role: Annotated[str, typer.Option(help=f"one of {', '.join(auth_store.ROLES)}")],
+        role: Annotated[str, typer.Option(help=f"one of {', '.join(auth.ROLES)}")],
         database: DatabaseOption = None,
     ) -> None:
         """Add an API user with a role; then give them a key with `calcitrack keys create NAME`."""
         with session_scope(connect(database)) as session:
-            auth_store.add_user(session, name, role, actor=audit.default_actor(), source=audit.source_of("cli:users"))
+            auth.add_user(session, name, role, actor=audit.default_actor(), source=audit.source_of("cli:users"))
         console.print(f"user {name} added with role {role}; create a key with: calcitrack keys create {name}",
                       markup=False)
 
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List API users, their roles and active key prefixes (never the keys)."""
         with session_scope(connect(database)) as session:
-            rows = auth_store.list_users(session)
+            rows = auth.list_users(session)
         if fmt is Fmt.json:
             print_json(rows)
             return
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
     def users_revoke_cmd(name: Annotated[str, typer.Argument()], database: DatabaseOption = None) -> None:
         """Revoke a user and all their keys (effective on their next request)."""
         with session_scope(connect(database)) as session:
-            auth_store.revoke_user(session, name, actor=audit.default_actor(), source=audit.source_of("cli:users"))
+            auth.revoke_user(session, name, actor=audit.default_actor(), source=audit.source_of("cli:users"))
         console.print(f"user {name} revoked", markup=False)
 
     keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
                         database: DatabaseOption = None) -> None:
         """Create a key for a user and print it once (only a hash is stored: it cannot be shown again)."""
         with session_scope(connect(database)) as session:
-            key = auth_store.create_key(session, name, actor=audit.default_actor(), source=audit.source_of("cli:keys"))
+            key = auth.create_key(session, name, actor=audit.default_actor(), source=audit.source_of("cli:keys"))
         typer.echo(key)
         err_console.print(f"key created for {name}; store it now, it cannot be shown again", markup=False)
 
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
                         database: DatabaseOption = None) -> None:
         """Revoke one key by its prefix."""
         with session_scope(connect(database)) as session:
-            auth_store.revoke_key(session, prefix, actor=audit.default_actor(), source=audit.source_of("cli:keys"))
+            auth.revoke_key(session, prefix, actor=audit.default_actor(), source=audit.source_of("cli:keys"))
         console.print(f"key {prefix} revoked", markup=False)
 
     @app.command("audit")

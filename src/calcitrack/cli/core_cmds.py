@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from calcitrack.assess.engine import assess
+from calcitrack.assess.golden import check_kb
 from calcitrack.cli.options import Fmt, Lang, console
 from calcitrack.kb import KnowledgeBase, get_kb, load_kb
-from calcitrack.kb.check import check_kb
 from calcitrack.models import SCHEMA_VERSION, Assessment, Finding, PatientContext, json_schemas
 
 

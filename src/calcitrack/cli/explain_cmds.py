@@ -55,7 +55,8 @@ def read_input(path: Path) -> str:
 
 
 def load_analysis(path: Path) -> Analysis:
-    """An Analysis from a JSON file, or from a report text file analysed with :func:`calcitrack.service.analyze`.
+    """An Analysis from a JSON file, or from a report text file through the analyze use case
+    (:func:`calcitrack.app.analyze.analyze`).
 
     A file whose first non-blank character is ``{`` is read as JSON, anything else as report text.
     """
@@ -64,7 +65,7 @@ def load_analysis(path: Path) -> Analysis:
         return parse_json_model(text, Analysis, str(path))
     if not text.strip():
         raise InputError(f"{path}: empty report")
-    from calcitrack.service import analyze  # imports the NLP layer only when a report must be read
+    from calcitrack.app.analyze import analyze  # imports the NLP layer only when a report must be read
 
     return analyze(text)  # the report's language is detected; --lang is the language of the explanation
 

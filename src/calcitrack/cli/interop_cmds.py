@@ -123,9 +123,9 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Store FHIR DiagnosticReports in the registry (analysed, with their follow-ups)."""
+        from calcitrack.app.ingest import Item, ingest_items
         from calcitrack.interop.fhir_in import FINAL_STATUSES, load_json, read_reports
         from calcitrack.registry import audit
-        from calcitrack.registry.batch import Item, ingest_items
         from calcitrack.registry.db import connect
 
         reports = read_reports(load_json(_read(file), file), source=file)
@@ -152,9 +152,9 @@ def register(app: typer.Typer) -> None:
         policy: Annotated[str | None, typer.Option(help="KB policy (default: CALCITRACK_POLICY)")] = None,
     ) -> None:
         """DiagnosticReport -> analysis -> FHIR Bundle (Observation, ServiceRequest, CarePlan) on stdout."""
+        from calcitrack.app.analyze import analyze
         from calcitrack.interop.fhir_in import load_json, read_reports
         from calcitrack.interop.fhir_out import analysis_to_bundle
-        from calcitrack.service import analyze
 
         reports = read_reports(load_json(_read(file), file), source=file)
         if len(reports) != 1:

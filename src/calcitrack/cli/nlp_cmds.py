@@ -1,6 +1,6 @@
 """Report commands: ``analyze`` (one report) and ``eval`` (against gold files); ``batch`` is in ``batch_cmds``.
 
-Both go through :func:`calcitrack.service.analyze`, so a report is read and assessed the same way
+Both go through the analyze use case (:mod:`calcitrack.app.analyze`), so a report is read and assessed the same way
 whichever door it came in by. Input problems become one line naming the file (and line) — never a
 traceback. While the knowledge base cannot be loaded (it is written in parallel), reports are still
 read: the Analysis then carries findings without assessments and a one-line warning goes to stderr.
@@ -21,7 +21,6 @@ from rich.console import Console
 from calcitrack.cli.inputs import parse_json_model
 from calcitrack.cli.options import Fmt, Lang, console, err_console, print_json
 from calcitrack.errors import InputError
-from calcitrack.kb.loader import KBError
 from calcitrack.models import Analysis, PatientContext, Report
 
 MAX_BYTES = 20_000_000
@@ -36,30 +35,19 @@ class OutputFormat(StrEnum):
 _kb_warned = False
 
 
-def analyze_report(report: Report, context: PatientContext | None = None, policy: str | None = None) -> Analysis:
-    """``service.analyze``; if the KB cannot load, the reading alone (with a warning, once per process)."""
+def analyze(report: Report, context: PatientContext | None = None, policy: str | None = None) -> Analysis:
+    """The analyze use case (:func:`calcitrack.app.analyze.analyze`); the degraded-mode warning (KB not
+    loadable) goes to stderr once per process, not once per report."""
     global _kb_warned
-    from calcitrack.service import analyze
+    from calcitrack.app.analyze import analyze as analyze_use_case
+    from calcitrack.app.analyze import degraded_warning
 
-    try:
-        return analyze(report, context=context, policy=policy)
-    except KBError as exc:
-        if not _kb_warned:
-            err_console.print(f"warning: knowledge base unavailable ({exc}); findings without assessments",
-                              markup=False)
-            _kb_warned = True
-        from calcitrack.lesions import group_lesions
-        from calcitrack.nlp import read_report
-
-        reading = read_report(report)
-        merged = context.merged_over(reading.context) if context else reading.context
-        return Analysis(
-            report=report.model_copy(update={"lang": reading.lang}),
-            context=merged,
-            findings=reading.findings,
-            lesions=group_lesions(reading.findings, report.text),
-            report_recommendations=reading.report_recommendations,
-        )
+    analysis = analyze_use_case(report, context=context, policy=policy)
+    warning = degraded_warning(analysis)
+    if warning is not None and not _kb_warned:
+        err_console.print(f"warning: {warning}", markup=False)
+        _kb_warned = True
+    return analysis
 
 
 def decode_report_bytes(data: bytes, name: str) -> str:
@@ -186,7 +174,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{name}: empty report")
         patient = parse_context(context)
         report = Report(id=Path(name).stem if file != "-" else "stdin", text=text, lang=lang.value if lang else None)
-        analysis = analyze_report(report, context=patient, policy=policy)
+        analysis = analyze(report, context=patient, policy=policy)
         if fmt == OutputFormat.json:
             print(analysis.model_dump_json(indent=2))
         elif fmt == OutputFormat.fhir:
@@ -212,7 +200,7 @@ def register(app: typer.Typer) -> None:
         docs = [doc for path in gold for doc in load_gold(path)]
         analyses: dict[str, dict[str, Any]] = {}
         for doc in docs:
-            analysis = analyze_report(Report(id=doc.id, text=doc.text))
+            analysis = analyze(Report(id=doc.id, text=doc.text))
             analyses[doc.id] = analysis.model_dump(mode="json", include={"findings", "assessments", "summary"})
         metrics, misses = score(docs, {k: v["findings"] for k, v in analyses.items()})
         out: dict[str, Any] = dict(metrics)

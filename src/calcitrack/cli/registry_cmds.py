@@ -20,7 +20,7 @@ from calcitrack.cli.options import DatabaseOption, Fmt, console, err_console, pr
 from calcitrack.errors import InputError
 
 if TYPE_CHECKING:
-    from calcitrack.registry.batch import IngestSummary
+    from calcitrack.app.ingest import IngestSummary
 
 # The registry (SQLAlchemy, Alembic) is imported inside the commands: importing it costs seconds that
 # every other calcitrack command would pay at start-up otherwise.
@@ -107,8 +107,8 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Analyse reports and store them with their findings, assessments and follow-ups."""
+        from calcitrack.app.ingest import ingest_items, read_items
         from calcitrack.registry import audit
-        from calcitrack.registry.batch import ingest_items, read_items
         from calcitrack.registry.db import connect
 
         engine = connect(database)
@@ -142,14 +142,15 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Follow-ups to act on, earliest due first."""
-        from calcitrack.registry import queries
+        from calcitrack.app.worklist import build_worklist
         from calcitrack.registry.db import connect, session_scope
 
         engine = connect(database)
         with session_scope(engine) as session:
-            rows = queries.worklist(
+            result = build_worklist(
                 session, statuses=status, due_before=_date(due_before, "--due-before"), patient=patient, limit=limit
             )
+        rows = [item.model_dump(mode="json") for item in result.items]
         if fmt is Fmt.json:
             print_json(rows)
         else:
@@ -162,12 +163,12 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """A patient's reports, findings (with interval change) and follow-ups, in date order."""
-        from calcitrack.registry import queries
+        from calcitrack.app.timeline import build_timeline
         from calcitrack.registry.db import connect, session_scope
 
         engine = connect(database)
         with session_scope(engine) as session:
-            story = queries.timeline(session, patient)
+            story = build_timeline(session, patient).model_dump(mode="json")
         if fmt is Fmt.json:
             print_json(story)
             return
@@ -205,6 +206,7 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Change a follow-up's status or responsible clinician; ``follow-up sweep`` marks overdue ones."""
+        from calcitrack.app.follow_ups import change_follow_up
         from calcitrack.registry import audit, followups
         from calcitrack.registry.db import connect, session_scope
 
@@ -225,13 +227,9 @@ def register(app: typer.Typer) -> None:
         if set_status is None and responsible is None:
             raise InputError("nothing to do: give --set STATUS and/or --responsible NAME")
         with session_scope(engine) as session:
-            row = followups.get(session, int(target))
-            source = audit.source_of("cli:follow-up")
-            if responsible is not None:
-                followups.transfer(session, row, responsible, actor=actor, source=source)
-            if set_status is not None:
-                followups.change_status(session, row, set_status, actor=actor, source=source, reason=reason)
-            state = {"follow_up_id": row.id, "status": row.status, "responsible": row.responsible}
+            changed = change_follow_up(session, int(target), status=set_status, reason=reason,
+                                       responsible=responsible, actor=actor, source=audit.source_of("cli:follow-up"))
+        state = {"follow_up_id": changed.follow_up_id, "status": changed.status, "responsible": changed.responsible}
         if fmt is Fmt.json:
             print_json(state)
         else:
@@ -274,8 +272,8 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Ingest the bundled example reports (a few patients over time) and print the worklist."""
+        from calcitrack.app.ingest import ingest_items, read_items
         from calcitrack.registry import audit, followups, queries
-        from calcitrack.registry.batch import ingest_items, read_items
         from calcitrack.registry.db import make_engine, resolve_url, safe_url, session_scope, upgrade
 
         engine = make_engine(database)

@@ -12,14 +12,13 @@ hiding the disagreement would make the default look more certain than the source
 
 from __future__ import annotations
 
-from calcitrack.assess import AssessmentError, assess
 from calcitrack.assess.durations import duration_words
+from calcitrack.assess.policies import other_policies
 from calcitrack.explain.common import assessed_lesions, condition_name, mentions_of, policy_name
 from calcitrack.explain.document import Document, Item, Section, source_refs
 from calcitrack.explain.headline import headline
 from calcitrack.explain.phrases import finding_description, stated_value
 from calcitrack.explain.texts import Texts, capitalise
-from calcitrack.kb import KBError
 from calcitrack.lesions import in_scope
 from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Lesion, Recommendation
 
@@ -42,21 +41,13 @@ def _recommendation_text(texts: Texts, rec: Recommendation, lang: str) -> str:
 def _other_policies(
     texts: Texts, analysis: Analysis, lesion: Lesion, assessment: Assessment, lang: str
 ) -> list[Item]:
-    """What each other policy would decide, when it differs (re-assessed with the same lesion and context)."""
+    """What each other policy would decide, when it differs (:func:`calcitrack.assess.policies.other_policies`)."""
     kb = texts.kb
     items: list[Item] = []
-    for policy_id, policy in kb.policies.items():
-        if policy_id == assessment.policy:
-            continue
-        try:
-            other = assess(
-                lesion, analysis.context, policy=policy_id, lang=lang, kb=kb,
-                report_recommendations=analysis.report_recommendations,
-            )
-        except (AssessmentError, KBError):
-            continue
-        if other.action == assessment.action:
-            continue
+    for other in other_policies(
+        lesion, analysis.context, assessment, kb=kb, lang=lang, report_recommendations=analysis.report_recommendations,
+    ):
+        policy_id, policy = other.policy, kb.policies[other.policy]
         recs = "; ".join(_recommendation_text(texts, rec, lang) for rec in other.recommendations)
         items.append(
             Item(

@@ -68,7 +68,7 @@ class Outcome:
 def registry_handler(engine: Engine, *, policy: str | None = None,
                      on_outcome: Callable[[Outcome], None] | None = None) -> Handler:
     """A handler that parses an ORU^R01, analyses and stores its reports, and returns the ACK."""
-    from calcitrack.registry.batch import Item, ingest_items
+    from calcitrack.app.ingest import Item, ingest_items
     from calcitrack.registry.db import DatabaseError
 
     def handle(message: str) -> str:

@@ -1,4 +1,7 @@
-"""Follow-up life cycle: creation from an assessment, status changes, transfer, the reminder ladder.
+"""Follow-up life cycle in storage: status changes, transfer, the reminder ladder.
+
+Which follow-up an assessment opens is decided by the ingest use case
+(:mod:`calcitrack.app.follow_up_plan`); this module keeps every stored follow-up honest.
 
 Why a small state machine: a follow-up is only useful if nobody can silently drop it. Every change
 goes through :func:`change_status` (which checks the transition and writes the audit event), closed
@@ -17,15 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from calcitrack.assess.durations import duration_days
 from calcitrack.errors import InputError
-from calcitrack.kb import KnowledgeBase, get_kb
-from calcitrack.models import Action, Assessment, RecommendationKind
 from calcitrack.registry import audit
 from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp, utcnow
-
-FOLLOW_UP_ACTIONS: tuple[Action, ...] = (Action.surveillance, Action.workup, Action.urgent)
-"""Only these assessment actions create a follow-up."""
 
 ESCALATION_GRACE_DAYS: dict[str, int] = {"surveillance": 30, "workup": 14, "urgent": 2}
 """Days overdue before the sweep escalates to the escalation role."""
@@ -40,33 +37,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "done": (),
     "cancelled": (),
 }
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a follow-up asks for, derived from an assessment's recommendations."""
-
-    what: str
-    interval: str | None
-    duration: str | None
-
-
-def plan_for(assessment: Assessment) -> Plan:
-    """The first actionable recommendation names the follow-up; the first interval sets its due date."""
-    actionable = [r for r in assessment.recommendations if r.kind != RecommendationKind.none]
-    what = "; ".join(r.what for r in actionable) or f"{assessment.action.value} (no recommendation text)"
-    interval = next((r.interval for r in actionable if r.interval), None)
-    duration = next((r.duration for r in actionable if r.duration), None)
-    return Plan(what=what, interval=interval, duration=duration)
-
-
-def due_date(start: dt.date, action: str, interval: str | None, kb: KnowledgeBase | None = None) -> dt.date:
-    """Start date plus the interval (lower bound of a range), or the action's default delay (KB constant
-    ``due_days``, sourced in ``kb/data/constants.yaml``)."""
-    days = duration_days(interval) if interval else 0
-    if days <= 0:
-        days = (kb or get_kb()).constants.due_days.for_action(action) or 30
-    return start + dt.timedelta(days=days)
 
 
 def get(session: Session, follow_up_id: int) -> FollowUp:

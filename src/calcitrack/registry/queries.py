@@ -139,7 +139,7 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
                     "size_mm": lesion.size_mm, "count": lesion.count, "pattern": lesion.pattern,
                     "negated": lesion.negated, "historical": lesion.historical,
                     "reported_change": lesion.reported_change, "computed_change": lesion.computed_change,
-                    "prior_lesion_id": lesion.prior_lesion_pk,
+                    "prior_lesion_id": lesion.prior_lesion_pk, "main_finding_id": lesion.main_finding_pk,
                     "action": effective.action if effective else None,
                     "reassessed": bool(effective and effective.recomputed),
                     "finding_ids": [mention.id for mention in lesion.mentions],

@@ -16,7 +16,7 @@ from calcitrack.web.common import STATIC_DIR, UI_PREFIX
 
 def build_router() -> APIRouter:
     """All UI pages, prefixed ``/ui`` and hidden from the OpenAPI document (they are HTML, not API)."""
-    from calcitrack.web import analyse, auth, knowledge, timeline, worklist
+    from calcitrack.web import analyze, auth, knowledge, timeline, worklist
 
     router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
 
@@ -24,7 +24,7 @@ def build_router() -> APIRouter:
     def home() -> RedirectResponse:
         return RedirectResponse(f"{UI_PREFIX}/analyse", status_code=303)
 
-    for module in (auth, analyse, worklist, timeline, knowledge):
+    for module in (auth, analyze, worklist, timeline, knowledge):
         router.include_router(module.router)
     return router
 

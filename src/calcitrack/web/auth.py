@@ -1,7 +1,7 @@
 """Log in with a user name and API key; log out.
 
 Why user name + key: API users have keys, not passwords. The key is checked exactly as the API checks
-it (:func:`calcitrack.api.auth_store.authenticate`) and must belong to the named user; the browser then
+it (:func:`calcitrack.app.auth.authenticate`) and must belong to the named user; the browser then
 holds only a signed session (name, role, key prefix), never the key.
 """
 
@@ -12,9 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from calcitrack.api.auth import check_lockout, record_failure
-from calcitrack.api.auth_store import authenticate
-from calcitrack.api.problems import ApiProblem
+from calcitrack.app.auth import authenticate
+from calcitrack.app.http import ApiProblem, audit_source, check_lockout, record_failure
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 from calcitrack.web import security
@@ -59,8 +58,7 @@ def login(
         record_failure(page.request, key.strip(), channel="ui")
         return render(page, "login.html", status_code=401, next=_safe_next(next), failed=True)
     with session_scope(page.request.app.state.engine) as db:
-        client = page.request.client.host if page.request.client else "unknown"
-        audit.log(db, actor=principal.name, source=f"ui@{client}", entity="api_user", entity_pk=0,
+        audit.log(db, actor=principal.name, source=audit_source(page.request, "ui"), entity="api_user", entity_pk=0,
                   event_name="ui_login", detail=f"role {principal.role}")
     page.session = security.new_session(principal.name, principal.role, principal.key_prefix)
     page.set_cookie = True

@@ -3,8 +3,8 @@
 Why one :class:`Page` object per request: templates need the same few things everywhere (language,
 translator, user, permissions, CSRF token), and the response must carry the same headers everywhere
 (``Cache-Control: no-store`` - pages may show patient data - and the session/language cookies).
-Permissions come from the API's table (:data:`calcitrack.api.auth.PERMISSIONS`), so the UI can never
-show more than the API would allow the same role.
+Permissions come from the one table (:data:`calcitrack.app.auth.PERMISSIONS`) the API also checks, so the
+UI can never show more than the API would allow the same role.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
-from calcitrack.api.auth import PERMISSIONS
-from calcitrack.api.auth_store import ApiKey, ApiUser, Principal
+from calcitrack.app.access import Reader
+from calcitrack.app.auth import Principal, may
+from calcitrack.app.http import client_address
 from calcitrack.registry.db import session_scope
+from calcitrack.registry.tables import ApiKey, ApiUser
 from calcitrack.web import security
 from calcitrack.web.i18n import LANG_COOKIE, LANGS, request_lang, translate
 
@@ -73,7 +75,14 @@ class Page:
         return Principal(name=self.session.name, role=self.session.role, key_prefix=self.session.key_prefix or "")
 
     def can(self, permission: str) -> bool:
-        return self.session.role is not None and self.session.role in PERMISSIONS[permission]
+        return may(self.session.role, permission)
+
+    @property
+    def reader(self) -> Reader:
+        """The logged-in user as a reader of patient data (audit source ``ui@<address>``)."""
+        principal = self.principal
+        assert principal is not None, "guard() the page first"
+        return Reader(principal=principal, channel="ui", client=client_address(self.request))
 
     def t(self, key: str) -> str:
         return translate(key, self.lang)

@@ -5,7 +5,8 @@ Why rows are lesions, not mentions: a report names one calcification in its find
 impression; the registry stores the lesion (calcitrack.lesions grouped the mentions) and links it to the
 same lesion in an earlier report (``prior_lesion_id``). Following those links gives one chain per
 calcification, labelled with a letter, which is what a clinician wants to see ("lesion A: 6 -> 6 -> 11 mm").
-The mentions stay counted on each row as the evidence. Reads are audited per patient like the API's.
+The mentions stay counted on each row as the evidence. The data is the read model of
+:func:`calcitrack.app.timeline.read_timeline` (the API's and CDS Hooks' too), read audit included.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
-from calcitrack.api.routes.common import audit_patient_access, patient_pks
+from calcitrack.app.timeline import read_timeline
 from calcitrack.errors import InputError
-from calcitrack.registry import queries
 from calcitrack.registry.db import session_scope
 from calcitrack.web.common import Page, get_page, guard, redirect, render
 from calcitrack.web.svg_chart import Series, size_chart
@@ -93,15 +93,11 @@ def patient_timeline(
     denied = guard(page, "timeline:read")
     if denied is not None:
         return denied
-    principal = page.principal
-    assert principal is not None
     with session_scope(page.request.app.state.engine) as db:
         try:
-            data = queries.timeline(db, patient_id)
+            data = read_timeline(db, page.reader, patient_id, what="ui timeline").model_dump(mode="json")
         except InputError:
             return render(page, "patients.html", status_code=404, unknown=True, query=patient_id)
-        pks = patient_pks(db, [patient_id])
-        audit_patient_access(db, page.request, principal, pks.values(), event="read", what="ui timeline")
     labels = chain_labels(data["reports"])
     chart = size_chart(
         chart_series(data["reports"], labels, page.t("timeline.lesion")),

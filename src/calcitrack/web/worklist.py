@@ -1,8 +1,9 @@
 """The coordinators' worklist: open follow-ups with counts, filters, sort, status changes and CSV export.
 
-Why the registry functions and the API's permissions: status changes go through
-:func:`calcitrack.registry.followups.change_status` (transition check + audit event), reads append one
-``read`` audit event per patient shown, exactly as ``GET /api/v1/worklist`` does. Clinicians see the
+Why the use cases: the rows come from :func:`calcitrack.app.worklist.read_worklist` (the read model of
+``GET /api/v1/worklist``, with "overdue" decided there and one ``read`` audit event per patient shown),
+status changes go through :func:`calcitrack.app.follow_ups.change_follow_up` (transition check + audit
+event), as the API's do. Clinicians see the
 list but get no status buttons (``follow_up:status`` is coordinator/admin only), and the server refuses
 their posts anyway.
 """
@@ -17,11 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import Response
 
-from calcitrack.api.routes.common import audit_patient_access, patient_pks
+from calcitrack.app.follow_ups import TRANSITIONS, FollowUpNotFound, change_follow_up
+from calcitrack.app.worklist import WorklistItem, read_worklist
 from calcitrack.errors import InputError
-from calcitrack.registry import followups, queries
 from calcitrack.registry.db import session_scope
-from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp
+from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from calcitrack.web import security
 from calcitrack.web.common import Page, csrf_failure, get_page, guard, redirect, render
 
@@ -38,8 +39,12 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+CSV_FIELDS: tuple[str, ...] = tuple(WorklistItem.model_fields)
+
+
 def is_overdue(row: dict[str, Any], as_of: dt.date) -> bool:
-    return row["status"] == "overdue" or (row["status"] in OPEN_STATUSES and row["due_date"] < as_of.isoformat())
+    """The read model's verdict (:func:`calcitrack.app.worklist.is_overdue`, judged as of ``as_of``)."""
+    return bool(row["overdue"])
 
 
 def is_due(row: dict[str, Any], as_of: dt.date) -> bool:
@@ -84,15 +89,11 @@ def select_rows(
     return chosen
 
 
-def _load(page: Page, what: str) -> list[dict[str, Any]]:
-    """All follow-ups (open and closed) with the read audited per patient shown."""
-    principal = page.principal
-    assert principal is not None
+def _load(page: Page, what: str, as_of: dt.date) -> list[dict[str, Any]]:
+    """All follow-ups (open and closed) with the read audited per patient shown, as JSON-ready rows."""
     with session_scope(page.request.app.state.engine) as db:
-        rows = queries.worklist(db, statuses=list(STATUSES), limit=5000)
-        pks = patient_pks(db, [r["patient_id"] for r in rows])
-        audit_patient_access(db, page.request, principal, pks.values(), event="read", what=what)
-    return rows
+        result = read_worklist(db, page.reader, statuses=list(STATUSES), limit=5000, as_of=as_of, what=what)
+    return [item.model_dump(mode="json") for item in result.items]
 
 
 def _params(page: Page) -> dict[str, str]:
@@ -115,12 +116,12 @@ def worklist_page(page: Annotated[Page, Depends(get_page)]) -> Response:
         return denied
     params = _params(page)
     as_of = today()
-    rows = _load(page, "ui worklist")
+    rows = _load(page, "ui worklist", as_of)
     shown = select_rows(rows, params["view"], params["action"], params["patient"], params["sort"], as_of)
     q = page.request.query_params
     return render(
         page, "worklist.html", rows=shown, counts=counts(rows, as_of), params=params, views=VIEWS, sorts=SORTS,
-        actions=tuple(ACTION_ORDER), transitions=followups.TRANSITIONS, as_of=as_of.isoformat(),
+        actions=tuple(ACTION_ORDER), transitions=TRANSITIONS, as_of=as_of.isoformat(),
         overdue_ids={r["follow_up_id"] for r in shown if is_overdue(r, as_of)},
         changed=q.get("changed"), error=q.get("error"),
     )
@@ -132,10 +133,11 @@ def worklist_csv(page: Annotated[Page, Depends(get_page)]) -> Response:
     if denied is not None:
         return denied
     params = _params(page)
-    rows = select_rows(_load(page, "ui worklist csv"), params["view"], params["action"], params["patient"],
-                       params["sort"], today())
+    as_of = today()
+    rows = select_rows(_load(page, "ui worklist csv", as_of), params["view"], params["action"], params["patient"],
+                       params["sort"], as_of)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(queries.WORKLIST_FIELDS), extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow(row)
@@ -163,16 +165,13 @@ def change_status(
     joiner = "&" if "?" in target else "?"
     if status == "cancelled" and not reason.strip():
         return redirect(page, f"{target}{joiner}error=reason")
-    principal = page.principal
-    assert principal is not None
-    client = page.request.client.host if page.request.client else "unknown"
+    reader = page.reader
     with session_scope(page.request.app.state.engine) as db:
-        row = db.get(FollowUp, follow_up_id)
-        if row is None:
-            return render(page, "error.html", status_code=404, message=page.t("error.not_found"))
         try:
-            followups.change_status(db, row, status, actor=principal.name, source=f"ui@{client}",
-                                    reason=reason.strip() or None)
+            change_follow_up(db, follow_up_id, status=status, reason=reason.strip() or None,
+                             actor=reader.principal.name, source=reader.source)
+        except FollowUpNotFound:
+            return render(page, "error.html", status_code=404, message=page.t("error.not_found"))
         except InputError:
             db.rollback()
             return redirect(page, f"{target}{joiner}error=transition")

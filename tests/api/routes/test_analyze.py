@@ -57,3 +57,23 @@ def test_unknown_policy_is_a_422_naming_the_field(client: TestClient, keys: dict
     assert analyze.status_code == 422 and analyze.json()["detail"].startswith("policy: unknown policy")
     ingest = client.post("/api/v1/ingest?policy=lenient", json=REPORTS[0], headers=auth(keys["admin"]))
     assert ingest.status_code == 422 and ingest.json()["detail"].startswith("policy:")
+
+
+def test_compare_policies_lists_every_policy_per_lesion_and_is_audited(client: TestClient, keys: dict[str, str],
+                                                                        engine: Engine) -> None:
+    text = "LIVER: A 4 mm punctate calcification in segment VII, with acoustic shadowing, likely a granuloma."
+    response = client.post("/api/v1/analyze/policies", json={"text": text, "lang": "en", "policy": "seed"},
+                           headers=auth(keys["clinician"]))
+    assert response.status_code == 200, response.text
+    comparison = response.json()
+    assert comparison["policy"] == "seed" and comparison["schema_version"] and comparison["kb_version"]
+    decisions = comparison["lesions"][0]["decisions"]
+    assert decisions[0] == {**decisions[0], "policy": "seed", "chosen": True, "action": "surveillance"}
+    assert {d["policy"]: d["action"] for d in decisions}["standard"] == "no_followup"
+    assert comparison["disagree"] is True
+    events = audit_events(engine, "analysis")
+    assert [(e.actor, e.event) for e in events] == [("clinician", "analyze")]
+    assert "calcification" not in (events[0].detail or "")
+    unknown = client.post("/api/v1/analyze/policies", json={"text": text, "policy": "cautious"},
+                          headers=auth(keys["clinician"]))
+    assert unknown.status_code == 422

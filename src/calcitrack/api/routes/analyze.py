@@ -14,15 +14,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from calcitrack.api.auth import audit_source, require
-from calcitrack.api.auth_store import Principal
 from calcitrack.api.limits import require_json
 from calcitrack.api.problems import ApiProblem
 from calcitrack.api.routes.common import audit_patient_access, check_policy, engine_of, patient_pks
 from calcitrack.api.settings import API_PREFIX
+from calcitrack.app.analyze import analyze
+from calcitrack.app.auth import Principal
+from calcitrack.app.policies import PolicyComparison, compare_policies
 from calcitrack.models import Analysis, Lang, Modality, PatientContext, Report
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
-from calcitrack.service import analyze
 
 router = APIRouter(prefix=API_PREFIX, tags=["analysis"], dependencies=[Depends(require_json)])
 
@@ -68,7 +69,7 @@ class AnalyzeRequest(BaseModel):
         422: {"description": "Invalid request; `detail` names the field"},
     },
 )
-def analyze_report(
+def analyze_route(
     body: AnalyzeRequest,
     request: Request,
     principal: Annotated[Principal, Depends(require("analyze"))],
@@ -95,3 +96,36 @@ def analyze_report(
 
         return Response(analysis_to_bundle(analysis), media_type="application/fhir+json")
     return Response(analysis.model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/analyze/policies",
+    summary="Analyse one report and compare what every KB policy decides for each lesion",
+    response_model=PolicyComparison,
+    responses={
+        401: {"description": "No or invalid credentials"},
+        413: {"description": "Body too large"},
+        422: {"description": "Invalid request; `detail` names the field"},
+    },
+)
+def compare_policies_route(
+    body: AnalyzeRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("analyze"))],
+) -> PolicyComparison:
+    """The report is analysed under ``policy`` (default: the KB's); each assessed lesion then lists every
+    policy's action and recommendations, the chosen one first. Audited like ``/analyze``; nothing is stored."""
+    check_policy(body.policy)
+    analysis = analyze(body.to_report(), context=body.context, policy=body.policy)
+    comparison = compare_policies(analysis)
+    with session_scope(engine_of(request)) as session:
+        known = patient_pks(session, [body.patient_id]) if body.patient_id else {}
+        detail = f"compare policies: {len(comparison.lesions)} lesion(s)"
+        if known:
+            audit_patient_access(session, request, principal, known.values(), event="analyze", what=detail)
+        else:
+            audit.log(
+                session, actor=principal.name, source=audit_source(request),
+                entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
+            )
+    return comparison

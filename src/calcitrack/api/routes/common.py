@@ -1,9 +1,7 @@
-"""Helpers shared by the routes that touch patient data: the engine and the read audit.
+"""Helpers shared by the API routes: the policy check, and the audit of the analyze route's patient reads.
 
-Why audit reads here: the registry audits its own writes (ingest, status changes) inside
-:func:`calcitrack.registry.ingest.record` and :func:`calcitrack.registry.followups.change_status`; reads
-happen only in faces, so the API appends one ``read`` event per patient it shows, in the same
-transaction as the query (no audit, no data).
+The worklist, timeline and follow-up routes get their audit from the use cases in :mod:`calcitrack.app`
+(:mod:`calcitrack.app.access` names the reader and its source once for every face).
 """
 
 from __future__ import annotations
@@ -11,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import Request
-from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from calcitrack.api.auth import audit_source
-from calcitrack.api.auth_store import Principal
+from calcitrack.app.access import patient_pks as patient_pks
+from calcitrack.app.auth import Principal
+from calcitrack.app.http import engine_of as engine_of
+from calcitrack.app.http import reader
 from calcitrack.registry import audit
-from calcitrack.registry import tables as t
 
 
 def check_policy(policy: str | None, field: str = "policy") -> None:
@@ -30,20 +28,6 @@ def check_policy(policy: str | None, field: str = "policy") -> None:
         raise ApiProblem(422, f"{field}: unknown policy; expected one of {', '.join(sorted(kb.policies))}")
 
 
-def engine_of(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def patient_pks(session: Session, keys: Iterable[str]) -> dict[str, int]:
-    """Registry primary keys of the given patient keys (unknown keys are left out)."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    rows = session.execute(select(t.Patient.key, t.Patient.id).where(t.Patient.key.in_(wanted))).all()
-    return {key: pk for key, pk in rows}
-
-
 def audit_patient_access(
     session: Session,
     request: Request,
@@ -54,8 +38,9 @@ def audit_patient_access(
     what: str,
 ) -> None:
     """One audit event per patient: who (user and role), what (``what``), when, from where."""
+    source = reader(request, principal).source
     for pk in sorted(set(pks)):
         audit.log(
-            session, actor=principal.name, source=audit_source(request), entity="patient", entity_pk=pk,
+            session, actor=principal.name, source=source, entity="patient", entity_pk=pk,
             event_name=event, detail=f"{what} (role {principal.role})",
         )

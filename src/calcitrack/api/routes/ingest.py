@@ -1,6 +1,6 @@
 """``POST /api/v1/ingest``: one report or a list, the same JSON as a ``calcitrack ingest`` JSONL line.
 
-Why through :func:`calcitrack.registry.batch.ingest_items`: the API must store exactly as the CLI does
+Why through :func:`calcitrack.app.ingest.ingest_items`: the API must store exactly as the CLI does
 (one transaction per report, unchanged reports skipped before the NLP, bad items reported and the others
 still stored). The registry writes the audit events (``ingested``, ``created``) with the API user as
 actor and ``api@<client>`` as source.
@@ -15,14 +15,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from calcitrack.api.auth import audit_source, require
-from calcitrack.api.auth_store import Principal
 from calcitrack.api.limits import require_json
 from calcitrack.api.problems import ApiProblem
 from calcitrack.api.routes.analyze import _upper_modality
 from calcitrack.api.routes.common import check_policy, engine_of
 from calcitrack.api.settings import API_PREFIX
+from calcitrack.app.auth import Principal
+from calcitrack.app.ingest import Item, ingest_items
 from calcitrack.models import Lang, Modality, PatientContext, Report
-from calcitrack.registry.batch import Item, ingest_items
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"], dependencies=[Depends(require_json)])
 

@@ -1,23 +1,21 @@
 """``GET /api/v1/worklist``: follow-ups to act on, earliest due first (``calcitrack worklist`` as JSON).
 
-Every patient on the returned page gets a ``read`` audit event: a worklist shows patient keys and
-findings, so it is a read of patient data like any other.
+The rows, "overdue" and the ``read`` audit event per patient on the page come from the use case
+:func:`calcitrack.app.worklist.read_worklist`; the web worklist and CDS Hooks render the same model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from calcitrack.api.auth import require
-from calcitrack.api.auth_store import Principal
-from calcitrack.api.problems import ApiProblem
-from calcitrack.api.routes.common import audit_patient_access, engine_of, patient_pks
 from calcitrack.api.settings import API_PREFIX
+from calcitrack.app.auth import Principal
+from calcitrack.app.http import ApiProblem, engine_of, reader, require
+from calcitrack.app.worklist import Worklist, read_worklist
 from calcitrack.errors import InputError
-from calcitrack.registry import queries
 from calcitrack.registry.db import session_scope
 from calcitrack.registry.tables import STATUSES
 
@@ -27,6 +25,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 @router.get(
     "/worklist",
     summary="Follow-ups to act on (open ones unless `status` says otherwise)",
+    response_model=Worklist,
     responses={401: {"description": "No or invalid credentials"}, 403: {"description": "Role may not read"}},
 )
 def worklist(
@@ -37,13 +36,11 @@ def worklist(
     ] = None,
     due_before: Annotated[dt.date | None, Query(description="only follow-ups due before this date")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> dict[str, Any]:
+) -> Worklist:
     with session_scope(engine_of(request)) as session:
         try:
-            rows = queries.worklist(session, statuses=status, due_before=due_before, limit=limit)
+            return read_worklist(session, reader(request, principal), statuses=status, due_before=due_before,
+                                 limit=limit)
         except InputError as exc:
             # Not str(exc): it quotes the rejected value, and errors never echo the input.
             raise ApiProblem(422, f"status: unknown status; expected one of {', '.join(STATUSES)}") from exc
-        pks = patient_pks(session, [row["patient_id"] for row in rows])
-        audit_patient_access(session, request, principal, pks.values(), event="read", what="worklist")
-    return {"count": len(rows), "items": rows}

@@ -1,4 +1,4 @@
-"""API users and keys (calcitrack.api.auth_store): keys are stored as a prefix and a salted scrypt hash.
+"""API users and keys (calcitrack.app.auth): keys are stored as a prefix and a salted scrypt hash.
 
 Why a separate, high-numbered revision: the API owns these tables; numbering them 0100 leaves the
 registry's own revisions (0002, 0003, ...) room to come first. When the registry adds a revision, this

@@ -1,7 +1,7 @@
 """The three-report series as text, through the whole pipeline: NLP -> engine -> registry.
 
 These depend on the NLP reading the example reports correctly; the same series built from Analysis
-objects (tests/registry/test_record.py) pins the registry's own behaviour independently.
+objects (tests/app/test_ingest_record.py) pins the ingest decisions independently.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from importlib import resources
 
 from sqlalchemy import Engine, select
 
+from calcitrack.app.ingest import default_analyzer, ingest_items, parse_line
 from calcitrack.registry import session_scope
 from calcitrack.registry import tables as t
-from calcitrack.registry.batch import default_analyzer, ingest_items, parse_line
 from calcitrack.registry.queries import row_counts
 
 

@@ -1,7 +1,9 @@
 """Synthetic, fictitious report series for benchmarks and crash tests (no real patient data).
 
 Why in the package: the benchmark and the kill -9 test need thousands of realistic reports with
-known findings, built the same way; pre-analysed lines make them independent of NLP speed.
+known findings, built the same way; pre-analysed lines make them independent of NLP speed. Why beside the
+bundled examples and not in the registry: the analyses are assessed by the engine, and the registry
+(persistence only) calls no engine.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""API users and keys: SQLAlchemy models on the registry's ``Base`` and the functions that manage them.
+"""Who may call calcitrack: roles, the permission table, API users and keys (tables in
+:mod:`calcitrack.registry.tables`: ``api_users``, ``api_keys``), and authentication.
+
+Why here, below the faces: the API, the web UI (login with a key) and CDS Hooks all check the same
+keys against the same permission table; none of them may import another face.
 
 Why keys are stored as salted scrypt hashes: a copy of the database (backup, replica, stolen laptop)
 must not hand out working credentials. Each key is ``ctk_<prefix>_<secret>``: the 12-hex-digit prefix is
@@ -14,7 +18,6 @@ very next request, whichever process revoked it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
@@ -22,12 +25,12 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from calcitrack.errors import InputError
 from calcitrack.registry import audit
-from calcitrack.registry.tables import Base, utcnow
+from calcitrack.registry.tables import ApiKey, ApiUser, utcnow
 
 ROLES: tuple[str, ...] = ("clinician", "coordinator", "admin", "service")
 KEY_MARK = "ctk_"
@@ -40,35 +43,22 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SCRYPT_DKLEN = 32
 
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "analyze": ("clinician", "coordinator", "service", "admin"),
+    "ingest": ("service", "admin"),
+    "worklist:read": ("clinician", "coordinator", "admin"),
+    "timeline:read": ("clinician", "admin"),
+    "follow_up:status": ("coordinator", "admin"),
+}
+"""Permission -> roles allowed (copied into ``docs/api.md``). Analyze takes any role: it processes patient
+text but stores nothing. Faces name a permission, never a role list."""
 
-class ApiUser(Base):
-    """Someone (or some system) allowed to call the API, with exactly one role."""
-
-    __tablename__ = "api_users"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-
-    keys: Mapped[list[ApiKey]] = relationship(back_populates="user", order_by="ApiKey.id")
+assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles)
 
 
-class ApiKey(Base):
-    """One credential of a user: only its prefix and a salted scrypt hash are stored."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_pk: Mapped[int] = mapped_column(ForeignKey("api_users.id"), index=True)
-    prefix: Mapped[str] = mapped_column(String(32), unique=True)
-    salt: Mapped[str] = mapped_column(String(64))
-    key_hash: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-
-    user: Mapped[ApiUser] = relationship(back_populates="keys")
+def may(role: str | None, permission: str) -> bool:
+    """Whether ``role`` holds ``permission`` (unknown permissions raise KeyError: a typo is a bug)."""
+    return role is not None and role in PERMISSIONS[permission]
 
 
 @dataclass(frozen=True)

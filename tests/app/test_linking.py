@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from calcitrack.app.linking import Candidate, compute_change, link, new_suspicious_features
 from calcitrack.models import Finding, IntervalChange
-from calcitrack.registry.linking import Candidate, compute_change, link, new_suspicious_features
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from calcitrack.app.analyze import analyze
 from calcitrack.explain.api import build_document
 from calcitrack.explain.common import assessed_lesions, condition_name, mentions_of, report_lesions
 from calcitrack.explain.headline import headline
@@ -35,7 +36,6 @@ from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import CANCER_SITES, Analysis, Assessment, Finding, Lesion, PatientContext, Report
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
-from calcitrack.service import analyze
 from calcitrack.web import security
 from calcitrack.web.common import Page, csrf_failure, get_page, guard, render
 
@@ -246,7 +246,7 @@ def _report_from_form(form: dict[str, str], upload_text: str | None) -> tuple[Re
 
 
 @router.get("/analyse")
-def analyse_form(page: Annotated[Page, Depends(get_page)]) -> Response:
+def analyze_form(page: Annotated[Page, Depends(get_page)]) -> Response:
     denied = guard(page, "analyze")
     if denied is not None:
         return denied
@@ -260,7 +260,7 @@ def _render_form(page: Page, form: dict[str, str], message: str | None, status_c
 
 
 @router.post("/analyse")
-async def analyse(request: Request, page: Annotated[Page, Depends(get_page)]) -> Response:
+async def analyze_page(request: Request, page: Annotated[Page, Depends(get_page)]) -> Response:
     denied = guard(page, "analyze")
     if denied is not None:
         return denied

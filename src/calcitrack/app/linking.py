@@ -1,7 +1,9 @@
 """Longitudinal linking: which earlier lesion is this one, and how did it change?
 
-Why the registry computes change itself: reports often omit the comparison ("6 mm" then "11 mm" with
-no word about growth). The rule (documented in docs/registry.md):
+Why ingest computes change itself: reports often omit the comparison ("6 mm" then "11 mm" with no
+word about growth). Why in the application layer, not the registry: the growth threshold and the
+features that escalate are clinical constants of the knowledge base, and the registry only stores what
+was decided (:mod:`calcitrack.registry.store`). The rule (documented in docs/registry.md):
 
 * linking works on lesions (:mod:`calcitrack.lesions`), never on single mentions: candidates are the
   patient's earlier affirmed, current lesions that are the latest of their chain (no later lesion links

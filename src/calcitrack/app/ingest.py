@@ -1,12 +1,18 @@
-"""Reading report files and ingesting them one transaction per report.
+"""The ingest use case: analyze reports and store them, deciding what each later report means over time.
 
-Why separate from :mod:`ingest`: parsing (JSONL, .txt, stdin) and error reporting by line number are
-about files; :func:`calcitrack.registry.ingest.record` is about the database. A bad line is reported
-with its number and skipped; the other lines are still ingested.
+Why here and not in the registry: storing a report means deciding - which earlier lesion each lesion is
+(:mod:`calcitrack.app.linking`), how it changed, whether to re-assess it with the computed change (the
+engine), which follow-ups to open, fulfil, supersede or close (:mod:`calcitrack.app.follow_up_plan`, KB
+constants). Those are clinical decisions; the registry stores their result in the caller's transaction
+(:mod:`calcitrack.registry.store`) and stays persistence only. Every door (CLI ``ingest``, ``POST
+/api/v1/ingest``, FHIR and HL7 v2 feeds, MLLP) calls :func:`ingest_items` or :func:`record`, so a report
+is stored the same way whichever door it came in by.
 
-A JSONL line is either a report ``{"id", "patient_id", "date", "modality", "lang"?, "text",
-"context"?, "responsible"?}`` or an already computed :class:`~calcitrack.models.Analysis` (it has
-``report`` and ``findings`` keys), which is stored as is - for analyses made elsewhere.
+Files: parsing (JSONL, .txt, stdin) and error reporting by line number. A bad line is reported with its
+number and skipped; the other lines are still ingested. A JSONL line is either a report ``{"id",
+"patient_id", "date", "modality", "lang"?, "text", "context"?, "responsible"?}`` or an already computed
+:class:`~calcitrack.models.Analysis` (it has ``report`` and ``findings`` keys), which is stored as is -
+for analyses made elsewhere.
 """
 
 from __future__ import annotations
@@ -21,19 +27,160 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from calcitrack.app.follow_up_plan import plan_follow_ups
+from calcitrack.app.linking import Candidate, compute_change, link
+from calcitrack.assess.engine import assess
 from calcitrack.errors import CalcitrackError, InputError
-from calcitrack.models import Analysis, PatientContext, Report
-from calcitrack.registry import followups
+from calcitrack.kb import KnowledgeBase, get_kb
+from calcitrack.lesions import group_lesions
+from calcitrack.models import Analysis, Assessment, IntervalChange, Lesion, PatientContext, Report
+from calcitrack.registry import followups, store
+from calcitrack.registry import tables as t
 from calcitrack.registry.db import DatabaseError, StorageError, optimize, session_scope
-from calcitrack.registry.ingest import RecordResult, record, unchanged_version
+from calcitrack.registry.store import LesionDecision, RecordResult, unchanged_version
+
+
+def record(
+    session: Session,
+    analysis: Analysis,
+    *,
+    actor: str = "calcitrack",
+    source: str = "api",
+    amend: bool = False,
+    responsible: str | None = None,
+    escalation_role: str = followups.DEFAULT_ESCALATION_ROLE,
+    kb: KnowledgeBase | None = None,
+) -> RecordResult:
+    """Store one analysed report in the caller's transaction: link its lesions to earlier ones, compute
+    their change, re-assess when it differs from the report's, plan follow-ups, store all of it."""
+    opened = store.open_report(session, analysis, actor=actor, source=source, amend=amend)
+    if isinstance(opened, RecordResult):  # this exact report is already stored
+        return opened
+    earlier = store.earlier_lesions(session, opened)
+    by_pk = {row.id: row for row in earlier}
+    lesions = _lesions_of(analysis)
+    links = link([lesion for lesion in lesions if not lesion.historical], _candidates(earlier))
+    chains = {lid: _chain(prior.pk, by_pk) for lid, prior in links.items()}
+    open_by_lesion = store.open_follow_ups(session, {pk for chain in chains.values() for pk in chain})
+    assessments = {a.lesion_id: a for a in analysis.assessments if a.lesion_id is not None}
+    stored_mentions = {finding.id for finding in analysis.findings}
+    decisions = []
+    for lesion in lesions:
+        if lesion.main_finding_id not in stored_mentions:
+            continue
+        prior = links.get(lesion.id)
+        chain = chains.get(lesion.id, [])
+        open_rows = sorted((r for pk in chain for r in open_by_lesion.get(pk, [])), key=lambda r: r.id)
+        decision = LesionDecision(lesion.id, prior_pk=prior.pk if prior is not None else None)
+        decisions.append(decision)
+        assessment: Assessment | None = None
+        if lesion.negated:
+            if prior is None:
+                continue
+            decision.computed_change = IntervalChange.resolved.value
+        elif lesion.historical:
+            continue
+        else:
+            change = compute_change(prior.size_mm, lesion.size_mm, kb) if prior is not None else None
+            decision.computed_change = change.value if change else None
+            assessment = _assessments(decision, lesion, analysis, assessments.get(lesion.id), kb)
+        reported = lesion.interval_change.value if lesion.interval_change else None
+        planned = plan_follow_ups(
+            lesion, decision.computed_change or reported, prior, assessment, open_rows,
+            report_id=analysis.report.id, report_date=analysis.report.date, responsible=responsible,
+            escalation_role=escalation_role, kb=kb,
+        )
+        decision.follow_up, decision.closures = planned.new, planned.closures
+    return store.write(session, opened, lesions, decisions)
+
+
+def _lesions_of(analysis: Analysis) -> list[Lesion]:
+    """The analysis' lesions; an analysis made before schema 2.0 has none, so its mentions are grouped
+    here with the same rule (:func:`calcitrack.lesions.group_lesions`)."""
+    return analysis.lesions or group_lesions(analysis.findings, analysis.report.text)
+
+
+def _candidates(rows: list[t.Lesion]) -> list[Candidate]:
+    """The latest affirmed row of each lesion chain (no later lesion links to it)."""
+    superseded = {row.prior_lesion_pk for row in rows if row.prior_lesion_pk is not None}
+    return [
+        Candidate(
+            pk=row.id, organ=row.organ, site=row.site, size_mm=row.size_mm, pattern=row.pattern,
+            associated_mass=row.associated_mass, duct_dilatation=row.duct_dilatation, order=order,
+        )
+        for order, row in enumerate(rows)
+        if row.id not in superseded and not row.negated
+    ]
+
+
+def _chain(pk: int | None, by_pk: dict[int, t.Lesion]) -> list[int]:
+    """The lesion row ``pk`` and the earlier rows it links back to, newest first."""
+    chain: list[int] = []
+    while pk is not None and pk not in chain:
+        chain.append(pk)
+        row = by_pk.get(pk)
+        pk = row.prior_lesion_pk if row is not None else None
+    return chain
+
+
+def _assessments(
+    decision: LesionDecision, lesion: Lesion, analysis: Analysis, assessment: Assessment | None,
+    kb: KnowledgeBase | None,
+) -> Assessment:
+    """The lesion's assessment to store (assessing it when an analysis older than schema 2.0 has none),
+    and a re-assessment when the computed interval change differs from the report's; returns the one
+    that plans the follow-up."""
+    if assessment is None:
+        assessment = _reassess(lesion, analysis, kb)
+    decision.assessments.append((assessment, False))
+    reported = lesion.interval_change.value if lesion.interval_change else None
+    if decision.computed_change is None or decision.computed_change == reported:
+        return assessment
+    updated = lesion.model_copy(update={"interval_change": IntervalChange(decision.computed_change)})
+    recomputed = _reassess(updated, analysis, kb)
+    decision.assessments.append((recomputed, True))
+    return recomputed
+
+
+_REASSESS_CACHE: dict[tuple[int, str, str, str, str, str], Assessment] = {}
+_REASSESS_CACHE_SIZE = 4096
+
+
+def _reassess(lesion: Lesion, analysis: Analysis, kb: KnowledgeBase | None) -> Assessment:
+    """``assess`` of a lesion (with the computed change), memoised: the engine is pure and its
+    missing-information probes make it the costliest step of ingest, while follow-up series repeat the
+    same lesions."""
+    kb = kb or get_kb()
+    key = (
+        id(kb),
+        analysis.policy,
+        lesion.lang,
+        lesion.model_dump_json(exclude={"id", "evidence", "finding_ids", "main_finding_id"}),
+        analysis.context.model_dump_json(),
+        "".join(r.model_dump_json() for r in analysis.report_recommendations),
+    )
+    cached = _REASSESS_CACHE.get(key)
+    if cached is None:
+        cached = assess(
+            lesion, analysis.context, policy=analysis.policy, lang=lesion.lang, kb=kb,
+            report_recommendations=analysis.report_recommendations,
+        )
+        if len(_REASSESS_CACHE) >= _REASSESS_CACHE_SIZE:
+            _REASSESS_CACHE.clear()
+        _REASSESS_CACHE[key] = cached
+    return cached.model_copy(update={"lesion_id": lesion.id, "finding_id": lesion.main_finding_id})
+
+
+# --- files: reading items and ingesting them one transaction per report ---------------------------------
 
 REPORT_KEYS = frozenset({"id", "patient_id", "date", "modality", "lang", "text", "context", "responsible"})
 
 
 @dataclass
 class Item:
-    """One unit of input: a report to analyse or an analysis to store, with where it came from."""
+    """One unit of input: a report to analyze or an analysis to store, with where it came from."""
 
     line: int
     report: Report | None = None
@@ -138,7 +285,8 @@ Analyzer = Callable[[Report, PatientContext | None, str | None], Analysis]
 
 
 def default_analyzer(report: Report, context: PatientContext | None, policy: str | None) -> Analysis:
-    from calcitrack.service import analyze  # the registry depends on the service, never the reverse
+    """:func:`calcitrack.service.analyze`: a report is stored only with its assessments (no degraded mode)."""
+    from calcitrack.service import analyze  # the NLP pipelines are built on first use
 
     return analyze(report, context=context, policy=policy)
 
@@ -185,7 +333,7 @@ def ingest_items(
     analyzer: Analyzer = default_analyzer,
     on_error: Callable[[str], None] | None = None,
 ) -> IngestSummary:
-    """Analyse and store each item in its own transaction; bad items are reported and skipped."""
+    """Analyze and store each item in its own transaction; bad items are reported and skipped."""
     summary = IngestSummary()
 
     def fail(message: str) -> None:
