@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from calcitrack.api.auth_store import add_user, create_key
+from calcitrack.app.auth import add_user, create_key
 from calcitrack.registry.db import make_engine, session_scope, upgrade
 
 P50_TARGET_MS = 20.0
