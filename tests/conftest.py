@@ -17,9 +17,19 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
+from calcitrack.settings import get_settings
 from tests.reliability import Recorder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the environment afresh (calcitrack.settings caches it per process); a test that
+    changes it with ``monkeypatch`` calls ``get_settings.cache_clear()`` after the change."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def _bi(text: str) -> dict[str, str]:

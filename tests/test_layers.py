@@ -21,6 +21,7 @@ FORBIDDEN: list[tuple[str, tuple[str, ...], str]] = [
     ("interop", ("api", "web"), "interop is a face: app and below, never another face"),
     ("web", ("api", "interop"), "the web UI is a face: app and below, never another face"),
     ("batch", ("api",), "batch is a face: app and below, never another face"),
+    ("batch", ("spark",), "spark adapts batch: spark imports batch, never the reverse (engines register)"),
     ("app", ("api", "web", "interop", "cli"), "the application layer sits below every face"),
     ("kb", ("assess",), "the KB is data: the engine reads it, not the other way round"),
 ]
@@ -94,6 +95,9 @@ def test_no_import_points_the_wrong_way() -> None:
         ("calcitrack.web.x", "import calcitrack.api.auth\n", True),
         ("calcitrack.interop.x", "from calcitrack.api.problems import ApiProblem\n", True),
         ("calcitrack.batch.x", "from calcitrack import api\n", True),
+        ("calcitrack.batch.runner", "def f():\n    from calcitrack.spark import SparkChunkEngine\n", True),
+        ("calcitrack.batch.x", "from calcitrack import spark\n", True),
+        ("calcitrack.spark", "from calcitrack.batch.runner import register_engine\n", False),
         ("calcitrack.kb.x", "from calcitrack.assess.engine import run\n", True),
         ("calcitrack.models", "import sqlalchemy\n", True),
         ("calcitrack.models", "def f():\n    from calcitrack.explain import explain\n", True),

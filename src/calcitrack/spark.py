@@ -9,6 +9,10 @@ Why the rows are made by :mod:`calcitrack.batch.work` and :mod:`calcitrack.batch
 runner uses the same functions, so a report gives the same findings and actions on one core, on N cores
 and on a cluster.
 
+Why this module registers its engine with the batch runner (``register_engine``, at the end) instead of
+the runner importing it: this module is built on :mod:`calcitrack.batch`, so the imports point one way,
+``spark -> batch`` (checked by ``tests/test_layers.py``).
+
 Why every import of pyspark is inside a function: the core and the local batch must work without it
 (``pip install 'calcitrack[spark]'`` adds it, and a Java 17+ runtime is needed to run it).
 
@@ -43,6 +47,7 @@ from calcitrack.batch.records import (
     lesion_rows,
     report_row,
 )
+from calcitrack.batch.runner import BatchOptions, ChunkEngine, Engine, register_engine
 from calcitrack.batch.sources import Item
 from calcitrack.batch.work import ChunkResult, WorkConfig, analyze_fields, process_items
 from calcitrack.errors import CalcitrackError
@@ -362,3 +367,11 @@ class SparkChunkEngine:
 
     def close(self) -> None:
         """The session stays for the process (``getOrCreate``); Spark stops it at exit."""
+
+
+def spark_engine(config: WorkConfig, workers: int, options: BatchOptions) -> ChunkEngine:
+    """The factory of ``calcitrack batch --engine spark``: ``local[workers]`` unless ``--spark-master``."""
+    return SparkChunkEngine(config, workers, master=options.spark_master)
+
+
+register_engine(Engine.spark, spark_engine)

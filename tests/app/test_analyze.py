@@ -13,6 +13,7 @@ from calcitrack.app.analyze import KB_UNAVAILABLE, analyze, degraded_warning
 from calcitrack.kb import KBError
 from calcitrack.kb.loader import kb_dir
 from calcitrack.models import Action, PatientContext, Report
+from calcitrack.settings import get_settings
 
 TEXT = (
     "LIVER: A 4 mm punctate calcification in segment VII, with acoustic shadowing. No splenic calcification.\n"
@@ -27,6 +28,7 @@ def broken_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(kb_dir(), copy)
     (copy / "rules.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
     monkeypatch.setenv("CALCITRACK_KB_DIR", str(copy))
+    get_settings.cache_clear()
     return copy
 
 
@@ -75,6 +77,7 @@ def test_degraded_mode_reads_and_groups_but_does_not_assess(broken_kb: Path) -> 
 def test_degraded_mode_ends_when_the_kb_loads_again(broken_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert analyze(Report(text=TEXT, lang="en")).assessments == []
     monkeypatch.delenv("CALCITRACK_KB_DIR")
+    get_settings.cache_clear()
     analysis = analyze(Report(text=TEXT, lang="en"))
     assert analysis.assessments and degraded_warning(analysis) is None
     assert {a.action for a in analysis.assessments} <= set(Action)

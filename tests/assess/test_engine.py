@@ -6,6 +6,7 @@ import pytest
 
 from calcitrack.assess.engine import AssessmentError, assess, assess_findings
 from calcitrack.models import Action, Finding, PatientContext, ReportAgreement, ReportRecommendation
+from calcitrack.settings import get_settings
 
 
 def test_small_liver_focus_needs_no_followup_under_standard(mini_kb) -> None:
@@ -98,4 +99,5 @@ def test_unknown_policy_is_an_error(mini_kb) -> None:
 
 def test_policy_from_environment(mini_kb, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALCITRACK_POLICY", "seed")
+    get_settings.cache_clear()
     assert assess(Finding(organ="liver", size_mm=4), kb=mini_kb).policy == "seed"

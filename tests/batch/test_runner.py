@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,9 @@ from tests.batch.helpers import write_csv, write_jsonl, write_parquet
 
 from calcitrack.batch import BatchOptions, run_batch
 from calcitrack.batch.records import FINDINGS_SCHEMA, LESIONS_SCHEMA, REPORTS_SCHEMA, Columns
-from calcitrack.batch.work import OutputFormat
+from calcitrack.batch.runner import ChunkEngine, Engine, InProcessEngine, engine_factory, register_engine
+from calcitrack.batch.sources import Item
+from calcitrack.batch.work import ChunkResult, OutputFormat, WorkConfig
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis
 
@@ -134,36 +139,6 @@ def test_parquet_lesions_table_one_row_per_lesion(tmp_path: Path) -> None:
     assert "blank" not in by_report and reports["blank"]["lesions"] == 0
 
 
-def test_lesion_rows_of_a_built_analysis() -> None:
-    """Characterisation labels, conflicts as JSON text and a history-only lesion, typed by LESIONS_SCHEMA."""
-    import pyarrow as pa
-
-    from calcitrack.batch.records import lesion_rows
-    from calcitrack.lesions import group_lesions
-    from calcitrack.models import Action, Assessment, Characterisation, Finding, Organ, Report, Summary
-
-    findings = [
-        Finding(id="f1", organ=Organ.spleen, size_mm=4, count=1),
-        Finding(id="f2", organ=Organ.spleen, count="multiple",
-                characterisation=[Characterisation(label="granuloma"), Characterisation(label="stable")]),
-        Finding(id="f3", organ=Organ.liver, historical=True),
-    ]
-    analysis = Analysis(report=Report(id="B1", text="x"), findings=findings, lesions=group_lesions(findings),
-                        assessments=[Assessment(lesion_id="l1", finding_id="f1", action=Action.no_followup,
-                                                rules_fired=["R1"])],
-                        summary=Summary(action=Action.no_followup, lesion_id="l1", headline="No follow-up"))
-    rows = lesion_rows(analysis, 7)
-    table = pa.Table.from_pylist(rows, schema=LESIONS_SCHEMA)
-    assert table.num_rows == 2
-    first, history = table.to_pylist()
-    assert (first["source_row"], first["finding_ids"], first["characterisation"]) == (7, ["f1", "f2"],
-                                                                                      ["granuloma", "stable"])
-    assert json.loads(first["conflicts"]) == {"count": ["1", "multiple"]}
-    assert (first["action"], first["rules_fired"], first["sets_report_action"]) == ("no_followup", ["R1"], True)
-    assert history["historical"] and not history["current"] and history["action"] is None
-    assert history["policy"] == analysis.policy and history["recommendations"] == []
-
-
 def test_csv_and_parquet_inputs_give_the_same_findings(tmp_path: Path, corpus: list[dict[str, Any]]) -> None:
     rows = corpus[:36]
     outs = {}
@@ -215,3 +190,68 @@ def _kb_version() -> str:
     from calcitrack.kb import get_kb
 
     return get_kb().kb_version
+
+
+class RecordingEngine(InProcessEngine):
+    """A real engine (the in-process one) that also notes which chunks it ran and that it was started."""
+
+    def __init__(self, config: WorkConfig) -> None:
+        super().__init__(config)
+        self.seen: list[int] = []
+        self.started = self.closed = False
+
+    def start(self) -> None:
+        super().start()
+        self.started = True
+
+    def results(self, chunks: Iterable[tuple[int, list[Item]]]) -> Iterator[ChunkResult]:
+        for result in super().results(chunks):
+            self.seen.append(result.index)
+            yield result
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_runner_runs_the_engine_registered_under_the_engine_name(tmp_path: Path,
+                                                                     corpus: list[dict[str, Any]]) -> None:
+    """Engines come from the registry (how calcitrack.spark plugs in without batch importing it)."""
+    src = write_jsonl(tmp_path / "in.jsonl", corpus[:10])
+    made: list[RecordingEngine] = []
+
+    def factory(config: WorkConfig, workers: int, options: BatchOptions) -> ChunkEngine:
+        made.append(RecordingEngine(config))
+        return made[-1]
+
+    local = engine_factory(Engine.local)
+    register_engine(Engine.local, factory)
+    try:
+        stats = run_batch(BatchOptions(input=src, out=tmp_path / "out.jsonl", workers=3, chunk_size=4))
+    finally:
+        register_engine(Engine.local, local)
+    assert engine_factory(Engine.local) is local
+    (engine,) = made
+    assert engine.started and engine.closed and engine.seen == [0, 1, 2]
+    assert (stats.ok, stats.chunks) == (10, 3)
+    assert [a["report"]["id"] for a in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in corpus[:10]]
+
+
+def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(InputError, match=r"--engine gpu: no such engine \(known: local"):
+        engine_factory("gpu")
+
+
+def test_batch_does_not_import_spark_the_spark_module_registers_its_engine() -> None:
+    """In a fresh interpreter: the runner alone leaves calcitrack.spark unimported (no PySpark, no cycle);
+    asking for the spark engine loads the plugin module, whose factory is then the registered one."""
+    code = (
+        "import sys\n"
+        "from calcitrack.batch.runner import engine_factory, run_batch\n"
+        "assert 'calcitrack.spark' not in sys.modules, 'batch imported spark'\n"
+        "factory = engine_factory('spark')\n"
+        "import calcitrack.spark\n"
+        "assert factory is calcitrack.spark.spark_engine\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr

@@ -125,3 +125,47 @@ def test_fingerprint_counts_records_and_changes_with_content(tmp_path: Path) -> 
     assert first.records == 7 and len(list(read_jsonl(path))) == 7
     path.write_text(path.read_text(encoding="utf-8").replace("r00003", "r00009"), encoding="utf-8")
     assert fingerprint(path, InputFormat.jsonl).sha256 != first.sha256
+
+
+def test_a_parquet_directory_is_read_file_by_file_skipping_spark_markers(tmp_path: Path) -> None:
+    """A Spark-written dataset: parts in name order, rows numbered across files, ``_SUCCESS`` and hidden
+    files skipped; a bad row is named by its file and its row."""
+    rows = make_rows(7)
+    dataset = tmp_path / "archive"
+    (dataset / "day=2").mkdir(parents=True)
+    write_parquet(dataset / "part-0.parquet", rows[:4])
+    write_parquet(dataset / "day=2" / "part-1.parquet", rows[4:6])
+    pq.write_table(pa.table({"id": ["bad"], "text": [None]}), dataset / "part-2.parquet")
+    (dataset / "_SUCCESS").write_bytes(b"")
+    write_parquet(dataset / ".hidden.parquet", rows[6:])
+    (dataset / "_temporary").mkdir()
+    write_parquet(dataset / "_temporary" / "part-9.parquet", rows[6:])
+    assert detect_format(dataset, None) == InputFormat.parquet
+    fields = fields_of(dataset, InputFormat.parquet)
+    assert [f["id"] for f in fields] == ["r00004", "r00005", "r00000", "r00001", "r00002", "r00003", None]
+    assert [f["row"] for f in fields] == list(range(1, 8)) and all(f["line"] is None for f in fields)
+    assert fields[-1]["error"] == f"{dataset / 'part-2.parquet'}: row 7: missing field 'text'"
+    assert fingerprint(dataset, InputFormat.parquet).records == 7
+
+
+def test_each_format_is_read_to_the_same_reports(tmp_path: Path) -> None:
+    """The same reports as JSONL, CSV and Parquet give the same ids and texts, rows counted from 1."""
+    rows = make_rows(5)
+    paths = {"jsonl": write_jsonl(tmp_path / "in.jsonl", rows), "csv": write_csv(tmp_path / "in.csv", rows),
+             "parquet": write_parquet(tmp_path / "in.parquet", rows)}
+    columns = {"jsonl": Columns(), "csv": Columns(text="report_text", id="accession"), "parquet": Columns()}
+    for name, path in paths.items():
+        assert detect_format(path, None) == InputFormat(name)
+        reports = [report_from_fields(f) for f in fields_of(path, InputFormat(name), columns[name])]
+        assert [(r.id, r.text) for r in reports] == [(row["id"], row["text"]) for row in rows], name
+        assert [f["row"] for f in fields_of(path, InputFormat(name), columns[name])] == [1, 2, 3, 4, 5]
+
+
+def test_jsonl_crlf_and_blank_lines_keep_physical_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b'{"text": "a"}\r\n\r\n   \n{"text": "b", "lang": "xx"}\r\n')
+    assert detect_format(path, None) == InputFormat.jsonl
+    assert list(read_jsonl(path)) == [(1, b'{"text": "a"}'), (4, b'{"text": "b", "lang": "xx"}')]
+    second = fields_of(path, InputFormat.jsonl)[1]
+    with pytest.raises(InputError, match=rf"^{path}:4: invalid value for lang"):
+        report_from_fields(second)

@@ -18,6 +18,7 @@ from calcitrack.registry import queries
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
 from calcitrack.service import analyze
+from calcitrack.settings import get_settings
 
 PATIENT = "PX-CDS-1"
 REPORTS = [
@@ -88,6 +89,7 @@ def test_discovery(client: TestClient) -> None:
 def test_patient_view_cards(client: TestClient, keys: dict[str, str], stored: dict[str, Any], engine: Engine,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALCITRACK_PUBLIC_URL", "https://calc.example.org/")
+    get_settings.cache_clear()
     response = client.post(URL, json=sandbox_request(), headers=auth(keys["service"]))
     assert response.status_code == 200, response.text
     cards = response.json()["cards"]

@@ -218,3 +218,27 @@ def test_a_finding_placed_on_an_earlier_exam_is_historical(text: str, lang: str,
 def test_past_tense_and_follow_up_indications(text: str, lang: str, historical: bool) -> None:
     finding = read_report(Report(text=text, lang=lang)).findings[0]
     assert finding.historical is historical
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "cancer"),
+    [
+        ("INDICATION: annual lung cancer screening, 30 pack-years.", "en", None),
+        ("Indication : dépistage du cancer du poumon.", "fr", None),
+        ("History: colon cancer resected in 2020.", "en", "colorectal"),
+    ],
+)
+def test_a_cancer_looked_for_is_not_a_known_cancer(text: str, lang: str, cancer: str | None) -> None:
+    assert read_context(text, lang).known_primary_cancer == cancer
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Liver: two punctate calcifications in segment VII, the larger 3 mm.", "en"),
+        ("Foie : trois calcifications du segment VII, la plus volumineuse de 3 mm.", "fr"),
+    ],
+)
+def test_the_larger_of_a_group_is_not_growth(text: str, lang: str) -> None:
+    finding = read_report(Report(text=text, lang=lang)).findings[0]
+    assert finding.interval_change is None

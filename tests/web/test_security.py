@@ -175,11 +175,11 @@ def test_sql_looking_filters_leak_nothing(login: Login) -> None:
 
 
 TRAVERSALS = [
-    "/ui/static/../../api/app.py", "/ui/static/../common.py", "/ui/static/%2e%2e/common.py",
-    "/ui/static/%2e%2e/%2e%2e/api/app.py", "/ui/static/..%2fcommon.py", "/ui/static/..%5ccommon.py",
-    "/ui/static/ui.css/../../templates/base.html", "/ui/static/....//common.py", "/ui/static//etc/passwd",
-    "/ui/static/%252e%252e/common.py", "/ui/static/..;/common.py", "/ui/static/%c0%ae%c0%ae/common.py",
-    "/ui/static/\\..\\..\\common.py", "/ui/static/ui.css%00.py", "/ui/static/../templates/base.html",
+    "/ui/static/../../api/app.py", "/ui/static/../page.py", "/ui/static/%2e%2e/page.py",
+    "/ui/static/%2e%2e/%2e%2e/api/app.py", "/ui/static/..%2fpage.py", "/ui/static/..%5cpage.py",
+    "/ui/static/ui.css/../../templates/base.html", "/ui/static/....//page.py", "/ui/static//etc/passwd",
+    "/ui/static/%252e%252e/page.py", "/ui/static/..;/page.py", "/ui/static/%c0%ae%c0%ae/page.py",
+    "/ui/static/\\..\\..\\page.py", "/ui/static/ui.css%00.py", "/ui/static/../templates/base.html",
 ]
 
 

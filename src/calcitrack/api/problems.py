@@ -9,6 +9,7 @@ without the error having to echo any patient data into the logs.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -18,10 +19,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calcitrack.api.logging import current_request_id, safe_exception_fields
+from calcitrack.app.follow_ups import FollowUpNotFound, TransitionRefused
 from calcitrack.app.http import ApiProblem as ApiProblem  # re-exported: routes raise it
-from calcitrack.errors import CalcitrackError
-from calcitrack.kb.loader import KBError
-from calcitrack.registry.db import DatabaseError
+from calcitrack.errors import (
+    AssessmentError,
+    CalcitrackError,
+    Conflict,
+    InputError,
+    InvalidInput,
+    KBError,
+    NotFound,
+    RegistryError,
+)
+from calcitrack.registry.db import DatabaseError, StorageError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:calcitrack:problem:"
@@ -146,20 +156,59 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, detail, extra={"errors": errors})
 
 
+@dataclass(frozen=True)
+class ProblemType:
+    """How one error type reaches an HTTP client: status, RFC 9457 type slug, and whether its message shows."""
+
+    status: int
+    slug: str
+    detail: str | None = None
+    """A fixed detail (the message is logged, never sent: it may hold a host name or a KB path), or None:
+    the error's ``public`` detail when it has one, else its message, which names the field."""
+    log: str = "error"
+    """The log line's message when ``detail`` is fixed."""
+
+
+PROBLEM_TYPES: dict[type[Exception], ProblemType] = {
+    # Most specific first is not needed: the handler walks the error's MRO, so a subclass finds its own
+    # row before its base's. Routes raise these errors from the use cases; no route guesses a status.
+    FollowUpNotFound: ProblemType(404, "not-found"),
+    TransitionRefused: ProblemType(409, "transition-not-allowed"),
+    NotFound: ProblemType(404, "not-found"),
+    Conflict: ProblemType(409, "conflict"),
+    InvalidInput: ProblemType(422, "validation-error"),
+    InputError: ProblemType(422, "validation-error"),
+    AssessmentError: ProblemType(422, "cannot-assess"),
+    StorageError: ProblemType(422, "validation-error"),  # the database refused this input (e.g. a NUL byte)
+    DatabaseError: ProblemType(503, "database-unavailable", "the registry database is unavailable; try again later",
+                                 "database unavailable"),
+    KBError: ProblemType(500, "internal-error", "the knowledge base could not be used; see the server log",
+                           "knowledge base error"),
+    RegistryError: ProblemType(500, "internal-error", "the registry could not store this; see the server log",
+                                 "registry error"),
+    CalcitrackError: ProblemType(422, "validation-error"),
+}
+"""The one table from calcitrack's error types (calcitrack.errors) to HTTP statuses and problem types."""
+
+
+def problem_type(exc: BaseException) -> ProblemType | None:
+    """The row of :data:`PROBLEM_TYPES` for ``exc``: its own class's, else its nearest base's."""
+    for klass in type(exc).__mro__:
+        if klass in PROBLEM_TYPES:
+            return PROBLEM_TYPES[klass]
+    return None
+
+
 async def _calcitrack_error(request: Request, exc: Exception) -> JSONResponse:
-    # Input errors name the field and what is wrong; they are the client's to fix.
-    return problem_response(422 if isinstance(exc, CalcitrackError) else 500, str(exc))
-
-
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    # The message may hold the database host; keep it in the log, give the client a generic 503.
-    log.error("database unavailable", extra=safe_exception_fields(exc))
-    return problem_response(503, "the registry database is unavailable; try again later", slug="database-unavailable")
-
-
-async def _kb_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("knowledge base error", extra=safe_exception_fields(exc))
-    return problem_response(500, "the knowledge base could not be used; see the server log")
+    problem = problem_type(exc)
+    if problem is None:
+        return await _unexpected(request, exc)
+    if problem.detail is not None:
+        # The message may hold the database host or a KB path: keep it in the log, give the client the row's.
+        log.error(problem.log, extra=safe_exception_fields(exc))
+        return problem_response(problem.status, problem.detail, slug=problem.slug)
+    public = exc.public if isinstance(exc, CalcitrackError) else None
+    return problem_response(problem.status, public or str(exc), slug=problem.slug)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -219,9 +268,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers; the 500 handler also covers exceptions escaping every other handler."""
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(KBError, _kb_error)
-    app.add_exception_handler(DatabaseError, _database_error)
-    app.add_exception_handler(CalcitrackError, _calcitrack_error)
+    app.add_exception_handler(CalcitrackError, _calcitrack_error)  # every row of PROBLEM_TYPES
     app.add_exception_handler(Exception, _unexpected)
 
     def openapi() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from calcitrack.errors import InputError
+from calcitrack.errors import Conflict, InvalidInput, NotFound
 from calcitrack.registry import audit
 from calcitrack.registry.tables import ApiKey, ApiUser, utcnow
 
@@ -93,14 +93,14 @@ def split_key(key: str) -> str | None:
 
 def _check_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
-        raise InputError(f"invalid user name {name!r}: use letters, digits, '.', '_', '@' or '-' (max 100)")
+        raise InvalidInput(f"invalid user name {name!r}: use letters, digits, '.', '_', '@' or '-' (max 100)")
     return name
 
 
 def get_user(session: Session, name: str) -> ApiUser:
     user = session.scalars(select(ApiUser).where(ApiUser.name == name)).first()
     if user is None:
-        raise InputError(f"no API user named {name!r}")
+        raise NotFound(f"no API user named {name!r}")
     return user
 
 
@@ -108,9 +108,9 @@ def add_user(session: Session, name: str, role: str, *, actor: str, source: str)
     """Create a user; names are never reused, even after revocation, so the audit trail stays unambiguous."""
     _check_name(name)
     if role not in ROLES:
-        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise InvalidInput(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if session.scalars(select(ApiUser).where(ApiUser.name == name)).first() is not None:
-        raise InputError(f"API user {name!r} already exists")
+        raise Conflict(f"API user {name!r} already exists")
     user = ApiUser(name=name, role=role)
     session.add(user)
     session.flush()
@@ -152,7 +152,7 @@ def create_key(session: Session, name: str, *, actor: str, source: str) -> str:
     """A new key for user ``name``; the returned plain key exists nowhere else - show it once."""
     user = get_user(session, name)
     if user.revoked_at is not None:
-        raise InputError(f"API user {name!r} is revoked; create a new user")
+        raise Conflict(f"API user {name!r} is revoked; create a new user")
     while True:
         prefix = secrets.token_hex(PREFIX_HEX // 2)
         if session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first() is None:
@@ -170,7 +170,7 @@ def revoke_key(session: Session, prefix: str, *, actor: str, source: str) -> Api
     """Revoke one key by its (non-secret) prefix."""
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None:
-        raise InputError(f"no API key with prefix {prefix!r}")
+        raise NotFound(f"no API key with prefix {prefix!r}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.log(session, actor=actor, source=source, entity="api_user", entity_pk=key.user_pk,

@@ -14,7 +14,7 @@ import datetime as dt
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from calcitrack.errors import InputError
+from calcitrack.errors import Conflict, InputError, InvalidInput, NotFound
 from calcitrack.models import SCHEMA_VERSION
 from calcitrack.registry import followups
 from calcitrack.registry.tables import STATUSES, FollowUp
@@ -22,15 +22,15 @@ from calcitrack.registry.tables import STATUSES, FollowUp
 TRANSITIONS = followups.TRANSITIONS
 
 
-class FollowUpNotFound(InputError):
+class FollowUpNotFound(NotFound):
     """No follow-up has this id."""
 
 
-class InvalidChange(InputError):
+class InvalidChange(InvalidInput):
     """The change itself is malformed: unknown status, cancelling without a reason."""
 
 
-class TransitionRefused(InputError):
+class TransitionRefused(Conflict):
     """The follow-up cannot make this move now (closed, or changed by someone else meanwhile)."""
 
 

@@ -18,6 +18,7 @@ for analyses made elsewhere.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from calcitrack.app.follow_up_plan import plan_follow_ups
 from calcitrack.app.linking import Candidate, compute_change, link
+from calcitrack.app.report_file import read_report_file
 from calcitrack.assess.engine import assess
 from calcitrack.errors import CalcitrackError, InputError
 from calcitrack.kb import KnowledgeBase, get_kb
@@ -40,6 +42,8 @@ from calcitrack.registry import followups, store
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import DatabaseError, StorageError, optimize, session_scope
 from calcitrack.registry.store import LesionDecision, RecordResult, unchanged_version
+
+log = logging.getLogger("calcitrack.ingest")
 
 
 def record(
@@ -255,10 +259,10 @@ def read_items(
     if path.suffix.lower() == ".txt":
         if not patient:
             raise InputError(f"{source}: a .txt report needs --patient")
-        try:
-            body = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: not UTF-8 text") from exc
+        decoded = read_report_file(path)  # the one report-file decoder (app/report_file.py), as analyze
+        if decoded.warning:
+            log.warning(decoded.warning)
+        body = decoded.text
         fields = {k: v for k, v in report_fields.items() if v is not None}
         try:
             report = Report(id=path.stem, patient_id=patient, lang=lang, text=body, **fields)
@@ -270,8 +274,8 @@ def read_items(
         with path.open(encoding="utf-8") as stream:
             for number, raw in _lines(stream):
                 yield _safe_parse(raw, number)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text") from exc
+    except UnicodeDecodeError as exc:  # JSON Lines are UTF-8 (RFC 8259); a report's .txt file may be any
+        raise InputError(f"{source}: not UTF-8 text (JSON Lines must be UTF-8; byte {exc.start} of a line)") from exc
 
 
 def _safe_parse(raw: str, number: int) -> Item | InputError:

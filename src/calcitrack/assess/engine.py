@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from calcitrack.assess.agreement import report_agreement
+from calcitrack.errors import AssessmentError as AssessmentError  # the finding cannot be assessed
 from calcitrack.kb.facts import Derivation, derivation, facts_for, with_derived
 from calcitrack.kb.loader import KnowledgeBase, get_kb
 from calcitrack.kb.schema import AllOf, AnyOf, Clause, Question, Rule, Test
@@ -38,10 +39,6 @@ from calcitrack.models import (
     Recommendation,
     ReportRecommendation,
 )
-
-
-class AssessmentError(ValueError):
-    """The finding cannot be assessed (for example it is negated); the message says why."""
 
 
 def holds(test: Test, facts: dict[str, Any]) -> bool:

@@ -14,10 +14,17 @@ lets ``--resume`` go on from the last durable chunk.
 
 Why ``--workers 1`` runs in the main process: no IPC at all, which is also the per-core figure of the
 benchmark.
+
+Why engines come from a registry (:func:`register_engine`) rather than an import of :mod:`calcitrack.spark`:
+the Spark adapter is built on this package (it runs ``work`` and ``records`` in its tasks), so the arrow
+points from ``spark`` to ``batch`` and never back (``tests/test_layers.py``). ``calcitrack.spark``
+registers its engine when it is imported; for ``--engine spark`` the runner imports the module named in
+:data:`ENGINE_PLUGINS` by name, as it would load an entry point, so the core never depends on PySpark.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import multiprocessing
@@ -258,14 +265,43 @@ def _prepare_output(layout: Layout, fmt: OutputFormat) -> None:
         layout.out.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _engine(options: BatchOptions, config: WorkConfig, workers: int) -> ChunkEngine:
-    if options.engine == Engine.spark:
-        from calcitrack.spark import SparkChunkEngine
+class EngineFactory(Protocol):
+    """Makes the engine of a run: its work configuration, the number of workers asked, and the options."""
 
-        return SparkChunkEngine(config, workers, master=options.spark_master)
+    def __call__(self, config: WorkConfig, workers: int, options: BatchOptions) -> ChunkEngine: ...
+
+
+def _local_engine(config: WorkConfig, workers: int, options: BatchOptions) -> ChunkEngine:
     if workers == 1:
         return InProcessEngine(config)
     return ProcessEngine(config, workers)
+
+
+_ENGINES: dict[str, EngineFactory] = {Engine.local.value: _local_engine}
+
+ENGINE_PLUGINS: dict[str, str] = {Engine.spark.value: "calcitrack.spark"}
+"""Engines provided by a module above this package: the module's name, imported on first use (it calls
+:func:`register_engine`), the way an entry point is loaded, so no static import points up."""
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Make ``--engine NAME`` run chunks with the engine ``factory`` returns (replaces an earlier one)."""
+    _ENGINES[str(name)] = factory
+
+
+def engine_factory(name: str) -> EngineFactory:
+    """The registered factory of engine ``name``, loading its plugin module if needed."""
+    name = str(name)
+    if name not in _ENGINES and name in ENGINE_PLUGINS:
+        importlib.import_module(ENGINE_PLUGINS[name])
+    try:
+        return _ENGINES[name]
+    except KeyError:
+        raise InputError(f"--engine {name}: no such engine (known: {', '.join(sorted(_ENGINES))})") from None
+
+
+def _engine(options: BatchOptions, config: WorkConfig, workers: int) -> ChunkEngine:
+    return engine_factory(options.engine)(config, workers, options)
 
 
 def run_batch(options: BatchOptions) -> BatchStats:

@@ -9,6 +9,7 @@ only its prefix and a salted hash are stored.
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Annotated, Any
 
 import typer
@@ -17,9 +18,10 @@ from sqlalchemy import or_, select
 
 from calcitrack.app import auth
 from calcitrack.cli.options import DatabaseOption, Fmt, console, err_console, print_json
-from calcitrack.errors import InputError
+from calcitrack.errors import InputError, NotFound
 from calcitrack.registry import audit
 from calcitrack.registry.db import ENV_URL, connect, resolve_url, session_scope
+from calcitrack.settings import ENV_SECRET_KEY, get_settings
 
 
 def patient_audit(session: Any, patient_key: str) -> list[dict[str, Any]]:
@@ -28,7 +30,7 @@ def patient_audit(session: Any, patient_key: str) -> list[dict[str, Any]]:
 
     patient = session.scalars(select(t.Patient).where(t.Patient.key == patient_key)).first()
     if patient is None:
-        raise InputError(f"no patient {patient_key!r} in the registry")
+        raise NotFound(f"no patient {patient_key!r} in the registry")
     report_pks = list(session.scalars(select(t.Report.id).where(t.Report.patient_pk == patient.id)))
     follow_up_pks = list(session.scalars(select(t.FollowUp.id).where(t.FollowUp.patient_pk == patient.id)))
     where = [(t.AuditEvent.entity == "patient") & (t.AuditEvent.entity_pk == patient.id)]
@@ -73,6 +75,11 @@ def register(app: typer.Typer) -> None:
         connect(database).dispose()  # refuse to start on a missing or un-migrated database
         if database:
             os.environ[ENV_URL] = resolve_url(database)  # worker processes build the app from the environment
+        if workers > 1 and not get_settings().secret_key:
+            # One secret for every worker (they inherit the environment), or each would refuse the others'
+            # session cookies and CSRF tokens; sessions still end when the server restarts.
+            os.environ[ENV_SECRET_KEY] = secrets.token_urlsafe(32)
+        get_settings.cache_clear()  # the environment changed: an in-process worker (--workers 1) re-reads it
         configure(level)
         import logging
 

@@ -8,7 +8,6 @@ read: the Analysis then carries findings without assessments and a one-line warn
 
 from __future__ import annotations
 
-import codecs
 import json
 import sys
 from enum import StrEnum
@@ -18,12 +17,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from calcitrack.app.report_file import MAX_REPORT_BYTES, decode_report
 from calcitrack.cli.inputs import parse_json_model
 from calcitrack.cli.options import Fmt, Lang, console, err_console, print_json
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis, PatientContext, Report
 
-MAX_BYTES = 20_000_000
+MAX_BYTES = MAX_REPORT_BYTES  # the one limit of app/report_file.py
 
 
 class OutputFormat(StrEnum):
@@ -48,29 +48,6 @@ def analyze(report: Report, context: PatientContext | None = None, policy: str |
         err_console.print(f"warning: {warning}", markup=False)
         _kb_warned = True
     return analysis
-
-
-def decode_report_bytes(data: bytes, name: str) -> str:
-    """UTF-8 text of a report file (UTF-16 when it starts with a UTF-16 byte-order mark); Latin-1 when it is
-    not UTF-8; binary data is refused."""
-    if len(data) > MAX_BYTES:
-        raise InputError(f"{name}: more than {MAX_BYTES:,} bytes; larger reports are refused")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: starts with a UTF-16 byte-order mark but is not UTF-16 ({exc.reason})") from exc
-    if b"\x00" in data:
-        raise InputError(f"{name}: binary data (NUL bytes), not a text report")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        err_console.print(f"warning: {name}: not UTF-8, read as Latin-1", markup=False)
-    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > max(10, len(text[:10000]) // 20):
-        raise InputError(f"{name}: binary data (control characters), not a text report")
-    return text
 
 
 def parse_context(value: str | None) -> PatientContext | None:
@@ -169,7 +146,10 @@ def register(app: typer.Typer) -> None:
                     data = handle.read(MAX_BYTES + 1)
             except OSError as exc:
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-        text = decode_report_bytes(data, name)
+        decoded = decode_report(data, name)
+        if decoded.warning:
+            err_console.print(f"warning: {decoded.warning}", markup=False)
+        text = decoded.text
         if not text.strip():
             raise InputError(f"{name}: empty report")
         patient = parse_context(context)

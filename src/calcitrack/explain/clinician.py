@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from calcitrack.assess.durations import duration_words
 from calcitrack.assess.policies import other_policies
-from calcitrack.explain.common import assessed_lesions, condition_name, mentions_of, policy_name
 from calcitrack.explain.document import Document, Item, Section, source_refs
 from calcitrack.explain.headline import headline
+from calcitrack.explain.lookups import assessed_lesions, condition_name, mentions_of, policy_name
 from calcitrack.explain.phrases import finding_description, stated_value
 from calcitrack.explain.texts import Texts, capitalise
 from calcitrack.lesions import in_scope

@@ -14,8 +14,8 @@ Rules the letter keeps, because a patient cannot weigh them the way a clinician 
 from __future__ import annotations
 
 from calcitrack.assess.durations import duration_words
-from calcitrack.explain.common import assessed_lesions, lead_recommendation, leading_condition
 from calcitrack.explain.document import Document, Item, Section, source_refs
+from calcitrack.explain.lookups import assessed_lesions, lead_recommendation, leading_condition
 from calcitrack.explain.phrases import Described, is_multiple, size_words, where_words
 from calcitrack.explain.texts import Texts
 from calcitrack.models import Action, Analysis, Assessment, Organ

@@ -10,14 +10,14 @@ is never mistaken for the standard one.
 from __future__ import annotations
 
 from calcitrack.assess.durations import duration_words
-from calcitrack.explain.common import (
+from calcitrack.explain.document import Document, Item, Section, source_refs
+from calcitrack.explain.lookups import (
     assessed_lesions,
     condition_name,
     lead_recommendation,
     leading_condition,
     policy_name,
 )
-from calcitrack.explain.document import Document, Item, Section, source_refs
 from calcitrack.explain.phrases import finding_description
 from calcitrack.explain.texts import Texts, lower_first
 from calcitrack.models import Action, Analysis, Assessment, Lesion

@@ -24,12 +24,12 @@ read models as the API and the web UI; this module is the CDS Hooks face: routes
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from calcitrack import settings
 from calcitrack.app.auth import Principal
 from calcitrack.app.cds import (
     OVERRIDE_REASONS,
@@ -42,10 +42,11 @@ from calcitrack.app.cds import (
 )
 from calcitrack.app.http import ApiProblem, current_principal, engine_of, reader
 from calcitrack.registry.db import session_scope
+from calcitrack.settings import get_settings
 
 __all__ = ["OVERRIDE_REASONS", "SERVICE_ID", "card_uuid", "parse_card_uuid", "router"]
 
-ENV_PUBLIC_URL = "CALCITRACK_PUBLIC_URL"
+ENV_PUBLIC_URL = settings.ENV_PUBLIC_URL
 ALLOWED_ROLES = ("clinician", "service", "admin")
 CHANNEL = "cds"
 """Audit source of CDS calls: ``cds@<client address>``."""
@@ -101,7 +102,7 @@ class FeedbackRequest(BaseModel):
 
 def public_base(request: Request) -> str:
     """``CALCITRACK_PUBLIC_URL`` (behind a proxy the request's own base is not what the EHR can reach)."""
-    configured = os.environ.get(ENV_PUBLIC_URL, "").strip()
+    configured = (get_settings().public_url or "").strip()
     return (configured or str(request.base_url)).rstrip("/")
 
 

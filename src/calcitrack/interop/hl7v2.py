@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from calcitrack.errors import InputError
+from calcitrack.errors import InvalidInput
 from calcitrack.models import Modality, Report
 
 TEXT_TYPES = frozenset({"TX", "FT", "ST", "CE", "CWE"})
@@ -42,7 +42,7 @@ ERR_UNSUPPORTED_MESSAGE_TYPE = ("200", "Unsupported message type")
 ERR_INTERNAL = ("207", "Application internal error")
 
 
-class Hl7Error(InputError):
+class Hl7Error(InvalidInput):
     """A message calcitrack cannot accept; ``code`` is the ACK code (AE or AR), ``location`` e.g. PID-3."""
 
     def __init__(

@@ -8,7 +8,6 @@ fact names), so a KB that loads is a KB the engine can run without surprises.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from calcitrack.errors import KBError as KBError  # defined with every layer's errors; kb's callers import it here
 from calcitrack.kb.facts import FACT_TYPES, check_value
 from calcitrack.kb.schema import (
     AllOf,
@@ -40,6 +40,7 @@ from calcitrack.kb.schema import (
     Test,
 )
 from calcitrack.models import Finding, PatientContext
+from calcitrack.settings import get_settings
 
 DATA_DIR = Path(__file__).parent / "data"
 CORE_FILES = ("sources.yaml", "conditions.yaml", "rules.yaml", "policies.yaml", "questions.yaml", "claims.yaml")
@@ -51,14 +52,9 @@ TEXT_FILES = {"en": "texts.en.yaml", "fr": "texts.fr.yaml"}
 M = TypeVar("M", bound=BaseModel)
 
 
-class KBError(Exception):
-    """A knowledge-base file is missing, malformed or inconsistent. The message names file and item."""
-
-
 def kb_dir() -> Path:
     """The directory the KB is read from: ``CALCITRACK_KB_DIR`` if set, else the packaged data."""
-    override = os.environ.get("CALCITRACK_KB_DIR")
-    return Path(override) if override else DATA_DIR
+    return get_settings().kb_dir or DATA_DIR
 
 
 def read_yaml(path: Path) -> Any:
@@ -135,7 +131,7 @@ class KnowledgeBase:
 
     def resolve_policy(self, policy: str | None) -> str:
         """The policy to use: explicit, else ``CALCITRACK_POLICY``, else the KB default; unknown is an error."""
-        chosen = policy or os.environ.get("CALCITRACK_POLICY") or self.default_policy
+        chosen = policy or get_settings().policy or self.default_policy
         if chosen not in self.policies:
             raise KBError(f"unknown policy {chosen!r}; known policies: {', '.join(sorted(self.policies))}")
         return chosen

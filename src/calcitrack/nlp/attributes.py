@@ -111,6 +111,9 @@ def read_count(
     calcification; out of scope (vessels, valves) the same form is a mass noun ("aortic calcification").
     """
     single, multiple, number, nouns = _count_regexes(lang)
+    counted = _counted_after(sentence, anchor_end, number, lang)
+    if counted is not None:
+        return counted
     before = sentence[max(0, anchor_start - 60):anchor_start]
     for size in reversed(find_sizes(before, lang)):
         before = before[: size.start] + " " + before[size.end:]
@@ -164,6 +167,20 @@ def read_count(
     return None
 
 
+_PAREN_COUNT = re.compile(r"[^,;:.()]{0,40}?\(\s*(\w+)\s+[a-zà-ÿ]+s\b[^()]{0,20}\)", re.IGNORECASE)
+
+
+def _counted_after(sentence: str, anchor_end: int, number: re.Pattern[str], lang: str) -> int | None:
+    """"Lithiase de la VBP (3 calculs)", "calcifications (two foci)": a number of objects given in brackets
+    right after the mention's phrase counts them."""
+    m = _PAREN_COUNT.match(sentence, anchor_end)
+    if m is None or number.fullmatch(m.group(1)) is None:
+        return None
+    raw = m.group(1)
+    value = int(raw) if raw.isdigit() else get_lexicon(lang).number_words.get(raw.lower())
+    return value if value is not None and 2 <= value <= 99 else None
+
+
 NOUN_PHRASE_WORDS = 6
 """How far back a bare noun's phrase may reach ("Small segment IV hepatic calcification")."""
 
@@ -187,20 +204,46 @@ def _pattern_regexes(lang: str) -> list[tuple[Pattern, re.Pattern[str]]]:
 def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str) -> Pattern | None:
     """The pattern word nearest the anchor within a short window (prefixes such as micro- count)."""
     lex = get_lexicon(lang)
+    regexes = dict(_pattern_regexes(lang))
+    grouped = regexes.get(Pattern.clustered)
+    if grouped is not None:
+        # "a cluster of five microcalcifications", "amas de microcalcifications": the grouping named just
+        # before the anchor, in its phrase, says more than the micro- prefix
+        head = sentence[max(0, anchor_start - 40):anchor_start]
+        found = list(grouped.finditer(head))
+        if found and not re.search(r"[,;:.()]", head[found[-1].end():]):
+            return Pattern.clustered
     for prefix in lex.prefix_patterns:
         if re.match(prefix.regex, anchor, FLAGS):
             return prefix.pattern
+    denied = re.compile(r"(?:" + lex.pattern_negation_before + r")", FLAGS)
     best: tuple[int, int, Pattern] | None = None
-    for pattern, regex in _pattern_regexes(lang):
+    for pattern, regex in regexes.items():
         rank = 0 if pattern in _WHERE_IN_THE_LESION else 1
         before = 90 if rank == 0 else 45  # "a central scar ... containing coarse calcifications"
         lo, hi = max(0, anchor_start - before), min(len(sentence), anchor_end + 50)
         for m in regex.finditer(sentence[lo:hi]):
             s, e = m.start() + lo, m.end() + lo
+            if denied.search(sentence[max(0, s - 25):s]):
+                continue  # "no peripheral rim", "sans liseré": a shape the finding does not have
             distance = anchor_start - e if e <= anchor_start else max(0, s - anchor_end)
             if best is None or (rank, distance) < best[:2]:
                 best = (rank, distance, pattern)
+    if best is not None and best[2] in _REFINED_BY:
+        # "calcification pariétale curviligne", "curvilinear calcification of the wall": the shape word of
+        # the anchor's phrase refines where the calcium lies
+        shape = _REFINED_BY[best[2]]
+        shape_regex = regexes.get(shape)
+        lo, hi = max(0, anchor_start - 30), min(len(sentence), anchor_end + 30)
+        for m in shape_regex.finditer(sentence, lo, hi) if shape_regex is not None else ():
+            gap = sentence[m.end():anchor_start] if m.end() <= anchor_start else sentence[anchor_end:m.start()]
+            if not re.search(r"[,;:.()]", gap):
+                return shape
     return best[2] if best else None
+
+
+_REFINED_BY = {Pattern.rim: Pattern.curvilinear}
+"""A placement pattern and the shape pattern that, in the same phrase, describes it more precisely."""
 
 
 _WHERE_IN_THE_LESION = frozenset({Pattern.central_scar, Pattern.septal})

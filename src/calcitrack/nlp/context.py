@@ -37,6 +37,7 @@ def _compiled(lang: str) -> dict[str, Any]:
         "age": GuardedRegex.compile(ctx.age),
         "age_months": GuardedRegex.compile(ctx.age_months) if ctx.age_months else None,
         "negation_after": re.compile(ctx.negation_after) if ctx.negation_after else None,
+        "screening": re.compile(ctx.screening) if ctx.screening else None,
         "female": re.compile(ctx.female),
         "male": re.compile(ctx.male),
     }
@@ -47,6 +48,13 @@ def _negated_before(sentence: str, position: int, negation: re.Pattern[str]) -> 
     window = sentence[max(0, position - 60):position]
     window = re.split(r"[,;:]|\bbut\b|\bmais\b", window)[-1]
     return negation.search(window) is not None
+
+
+def _clause(sentence: str, at: int) -> str:
+    """The clause of ``sentence`` around position ``at`` (split at , ; : and parentheses)."""
+    starts = [m.end() for m in re.finditer(r"[,;:()]", sentence[:at])]
+    end = re.search(r"[,;:()]", sentence[at:])
+    return sentence[starts[-1] if starts else 0:at + end.start() if end else len(sentence)]
 
 
 def _negated_after(sentence: str, end: int, negation: re.Pattern[str] | None) -> bool:
@@ -104,6 +112,8 @@ def read_context(text: str, lang: str) -> PatientContext:
         sentence, at = sentence_of(m.start())
         if not rx["history"].search(sentence):
             continue
+        if rx["screening"] is not None and rx["screening"].search(_clause(sentence, at)):
+            continue  # "lung cancer screening", "dépistage du cancer": looked for, not known
         if _negated_before(sentence, at, rx["negation"]):
             no_cancer = True
         elif cancer is None or cancer == "other":

@@ -206,11 +206,12 @@ class ContextSpec(_Strict):
     age: str
     age_months: str | None = None
     negation_after: str | None = None
+    screening: str | None = None
     female: str
     male: str
 
     @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "age_months", "negation_after",
-                     "female", "male")
+                     "screening", "female", "male")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         return None if value is None else _check_regex(value)
@@ -248,12 +249,20 @@ class AbsentBefore(_Strict):
         return [f"{cue} {place}" for cue in self.cues for place in self.places]
 
 
+class PairedStems(_Strict):
+    """Stems that admit a report to the pipeline only when one of ``with_`` also occurs in it."""
+
+    stems: list[str] = Field(min_length=1)
+    with_: list[str] = Field(min_length=1, alias="with")
+
+
 class Lexicon(_Strict):
     """Everything the reader needs to know about one language."""
 
     lang: Literal["en", "fr"]
     version: str
     stems: list[str] = Field(min_length=1)
+    paired_stems: list[PairedStems] = Field(default_factory=list)
     targets: list[TargetSpec] = Field(min_length=1)
     negating_prefix: str
     negating_word_before: str
@@ -267,6 +276,12 @@ class Lexicon(_Strict):
     joints: dict[str, str]
     segments: list[str]
     liver_sites: dict[str, str] = Field(default_factory=dict)
+    regions: dict[str, str] = Field(
+        default_factory=dict, description="body regions of a soft-tissue finding away from a joint ('thigh')")
+    duct_sides: dict[str, str] = Field(
+        default_factory=dict, description="intrahepatic duct site refined by a side word of the target's clause")
+    pattern_negation_before: str = Field(default=r"$^", description="a pattern word denied ('no peripheral rim')")
+    segment_range: str = Field(default=r"$^", description="after a segment number: another one ('VII-VIII')")
     sections: list[SectionSpec]
     units: dict[str, float]
     dimension_separators: str
@@ -303,6 +318,7 @@ class Lexicon(_Strict):
     prior_exam: str = Field(default=r"$^", description="the finding's clause places it on an earlier examination")
     current_state: str = Field(default=r"$^", description="the sentence describes the finding as it is today")
     followup_cue: str = Field(default=r"$^", description="the finding is the current problem being followed up")
+    gone_now: str = Field(default=r"$^", description="the sentence says the finding is no longer there today")
     bare_noun_blockers: str = Field(
         default=r"the", description="words before a bare singular noun that make it a mass noun or anaphora"
     )
@@ -324,7 +340,7 @@ class Lexicon(_Strict):
         "characterisation_coordinators", "part_nouns",
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
-        "followup_cue", "still_present", "absent_before_regex",
+        "followup_cue", "gone_now", "still_present", "absent_before_regex", "pattern_negation_before", "segment_range",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
@@ -337,7 +353,7 @@ class Lexicon(_Strict):
             _check_regex(item)
         return value
 
-    @field_validator("patterns", "joints", "interval_change", "liver_sites")
+    @field_validator("patterns", "joints", "interval_change", "liver_sites", "regions", "duct_sides")
     @classmethod
     def _regex_map(cls, value: dict[str, str]) -> dict[str, str]:
         for item in value.values():

@@ -106,7 +106,8 @@ def _french_qualifiers(nlp: Any, lex: Lexicon) -> tuple[Any, ...]:
     neg, hyp, hist = lex.negation, lex.hypothesis, lex.history
     negation = NegationQualifier(
         nlp, "negation",
-        pseudo=[*fr_neg.pseudo, *neg.pseudo, *lex.absent_before.phrases()],
+        # a lexicon trigger wins over an EDS-NLP default pseudo-trigger of the same words ("pas d'autre")
+        pseudo=[*(t for t in fr_neg.pseudo if t not in neg.preceding), *neg.pseudo, *lex.absent_before.phrases()],
         preceding=[*fr_neg.preceding, *neg.preceding],
         # a bare "non" after the entity negates the word it precedes ("calcifiée non rehaussée"), not the
         # entity; EDS-NLP's list has it for form answers (": non"), which stay

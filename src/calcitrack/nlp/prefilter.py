@@ -17,10 +17,21 @@ def _stems(lang: str) -> tuple[str, ...]:
     return tuple(sorted(set(get_lexicon(lang).stems)))
 
 
+@cache
+def _pairs(lang: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    return tuple((tuple(p.stems), tuple(p.with_)) for p in get_lexicon(lang).paired_stems)
+
+
 def may_mention_target(text: str, lang: str) -> bool:
-    """True when ``text`` contains at least one stem of the language's lexicon (case-insensitive).
+    """True when ``text`` contains at least one stem of the language's lexicon (case-insensitive), or a
+    paired stem together with one of its partners ("CBD" with "stone").
 
     Plain substring tests on the lower-cased text: about five times faster than one regex alternation.
     """
     lowered = text.lower()
-    return any(stem in lowered for stem in _stems(lang))
+    if any(stem in lowered for stem in _stems(lang)):
+        return True
+    return any(
+        any(stem in lowered for stem in stems) and any(word in lowered for word in partners)
+        for stems, partners in _pairs(lang)
+    )

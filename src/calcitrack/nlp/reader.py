@@ -25,7 +25,7 @@ from calcitrack.models import (
     ReportRecommendation,
     Section,
 )
-from calcitrack.nlp.attributes import read_count, read_flags, read_interval_change, read_pattern, read_size
+from calcitrack.nlp.attributes import _is_plural, read_count, read_flags, read_interval_change, read_pattern, read_size
 from calcitrack.nlp.characterisation import is_followup, mention_ranges, read_characterisation
 from calcitrack.nlp.context import read_context
 from calcitrack.nlp.language import decisive_language, detect_language
@@ -34,7 +34,7 @@ from calcitrack.nlp.pipeline import SPAN_KEY, get_pipeline
 from calcitrack.nlp.prefilter import may_mention_target
 from calcitrack.nlp.recommendations import read_recommendations
 from calcitrack.nlp.sections import Header, find_headers, header_at, section_at
-from calcitrack.nlp.sites import Placement, choose_cue, organ_cues, place
+from calcitrack.nlp.sites import OrganCueMatch, Placement, choose_cue, duct_side, liver_site, organ_cues, place
 from calcitrack.nlp.targets import TargetMatch, find_targets
 
 MAX_CHARS = 20_000_000
@@ -110,52 +110,135 @@ def _place(
     in the previous sentences of the paragraph; else ``other``.
     """
     spec = target.spec
-    if spec.organ is not None:
-        return Placement(spec.organ, spec.site, None)
     s0, s1 = sent
     sentence = text[s0:s1]
     c0, c1 = clause_bounds(text, s0, s1, target)
+    clause = text[c0:c1]
+    if spec.organ is not None:
+        # a term that fixes its organ ("lithiases intrahépatiques") may still say which side
+        return Placement(spec.organ, duct_side(spec.site, text[c0:c1], lang), None)
     # "lésion hépatique partiellement calcifiée avec adénopathies hilaires", "calcification et masse du
     # pancréas": what follows "with" / "and" is another structure; its organ is used only when the clause
     # names none before
     joined = _WITH.search(text, target.end, c1)
     if joined:
         c1 = joined.start()
-    cue = choose_cue(organ_cues(sentence, lang, s0), target.start, target.end, (c0, c1))
-    if cue is None:
-        header = header_at(headers, target.start)
-        if header is not None and header.organ:
-            hcues = organ_cues(header.title, lang, header.start)
-            cue = hcues[0] if hcues else None
+    lex = get_lexicon(lang)
+    cues = [c for c in organ_cues(sentence, lang, s0) if not _denied_later_item(text, target, c, lex)]
+    cue = choose_cue(cues, target.start, target.end, (c0, c1))
+    header = header_at(headers, target.start)
+    hcues = organ_cues(header.title, lang, header.start) if header is not None and header.organ else []
+    if hcues and (cue is None or (cue.weak and not hcues[0].weak)):
+        # "Liver: two calcifications, without surrounding soft tissue": the organ header names the
+        # structure; a weak cue of the sentence ("soft tissue") does not override it
+        cue = hcues[0]
+    cue_sentence = sentence
     if cue is None and last is not None and not spec.require_organ:
         before = text[max(0, target.start - 12):target.start]
-        anaphoric = re.search(get_lexicon(lang).definite_determiners, before, FLAGS) is not None
-        if anaphoric or (prev and last[0] >= prev[-1][0]):
-            return last[1]
+        anaphoric = re.search(lex.definite_determiners, before, FLAGS) is not None
+        # a finding under an earlier header (another section) is not "the previous finding" of this one
+        same_part = header_at(headers, last[0] - 1) is header
+        if anaphoric or (prev and last[0] >= prev[-1][0] and same_part):
+            return _own_liver_site(last[1], sentence, lang)
     for p0, p1 in prev:
         if cue is not None:
             break
-        if re.match(get_lexicon(lang).negative_sentence, text[p0:p1], FLAGS):
+        if re.match(lex.negative_sentence, text[p0:p1], FLAGS):
             continue  # "No biliary dilatation." names an organ only to deny something about it
         pcues = organ_cues(text[p0:p1], lang, p0)
         cue = pcues[-1] if pcues else None
+        cue_sentence = text[p0:p1]
     if spec.require_organ and (cue is None or cue.organ not in spec.require_organ):
         return None
     if cue is None:
         return Placement(Organ.other, None, None)
-    placement = place(cue, sentence, lang)
+    title = _title(text)
+    placement = place(cue, sentence, lang, clause=clause, title=title)
+    if cue_sentence is not sentence and placement.organ == Organ.liver and not liver_site(sentence, lang):
+        # the organ comes from an earlier sentence ("Mass in the left hepatic lobe. The scar contains
+        # calcification."): so does the part of the organ
+        placement = place(cue, cue_sentence, lang, title=title)
+    placement = _coordinated(placement, cue, cues, text, lang)
     if spec.require_site and placement.site not in spec.require_site:
         return None  # "a stone" is a target only in the common bile duct, not in the gallbladder
     return placement
 
 
+_TITLE_CHARS = 160
+
+
+def _title(text: str) -> str | None:
+    """The examination title: the report's first non-empty line, when it is short."""
+    stripped = text[:_TITLE_CHARS + 4096].lstrip()  # a slice: called per mention, on reports of any length
+    line = stripped.split("\n", 1)[0]
+    return line if 0 < len(line) <= _TITLE_CHARS else None
+
+
+def _own_liver_site(placement: Placement, sentence: str, lang: str) -> Placement:
+    """An inherited liver placement takes the part of the liver its own sentence names, if any."""
+    if placement.organ != Organ.liver:
+        return placement
+    site = liver_site(sentence, lang)
+    return placement if site is None else Placement(placement.organ, site, placement.detail, placement.also)
+
+
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|;)\s*")
+
+
+def _denied_later_item(text: str, target: TargetMatch, cue: OrganCueMatch, lex: Lexicon) -> bool:
+    """"No mass, no calcification, no biliary dilatation": a cue in a later item of a list, an item that is
+    itself denied, names the organ of that item only."""
+    if cue.start < target.end:
+        return False
+    between = text[target.end:cue.start]
+    breaks = list(_LIST_SEPARATOR.finditer(between))
+    if not breaks:
+        return False
+    item = between[breaks[-1].end():]
+    return re.match(lex.negative_sentence, item, FLAGS) is not None
+
+
+_COORDINATION = re.compile(r"^\s*(?:,|and|et|&)\s*(?:(?:and|et)\s+)?(?:(?:the|la|le|les|du|de\s+la|des)\s+)?$",
+                           re.IGNORECASE)
+
+
+def _coordinated(placement: Placement, cue: OrganCueMatch, cues: list[OrganCueMatch], text: str,
+                 lang: str) -> Placement:
+    """"calcifications in the lung, liver and spleen": the organ cue heads a coordinated list of organs;
+    the mention belongs to the in-scope organs of the list (the first, and a second as ``also``)."""
+    if placement.also is not None:
+        return placement
+    i = next((k for k, c in enumerate(cues) if c.start == cue.start), None)
+    if i is None:
+        return placement
+    chain = [cue]
+    for nxt in cues[i + 1:]:
+        if not _COORDINATION.match(text[chain[-1].end:nxt.start]):
+            break
+        chain.append(nxt)
+    if len(chain) < 2:
+        return placement
+    organs: list[Organ] = []
+    for c in chain:
+        for organ in (c.organ, c.also):
+            if organ is not None and organ != Organ.other and organ not in organs and not c.weak:
+                organs.append(organ)
+    if not organs or (organs[0] == placement.organ and len(organs) == 1):
+        return placement
+    if organs[0] == placement.organ:
+        return Placement(placement.organ, placement.site, placement.detail, organs[1])
+    return Placement(organs[0], None, None, organs[1] if len(organs) > 1 else None)
+
+
 def _findings(
-    text: str, lang: Literal["en", "fr"], targets: list[TargetMatch], headers: list[Header], *, whole: bool = False
+    text: str, lang: Literal["en", "fr"], targets: list[TargetMatch], headers: list[Header], *, whole: bool = False,
+    tentative: frozenset[int] = frozenset(),
 ) -> list[Finding]:
     lex = get_lexicon(lang)
     pipeline = get_pipeline(lang)
     findings: list[Finding] = []
     supporting: set[int] = set()  # evidence starts of disease/stone nouns (see _fold_supporting)
+    kinds: dict[int, str] = {}  # evidence start -> target id
     last: tuple[int, Placement] | None = None
     windows = [(0, len(text), targets)] if whole else _windows(text, targets)
     for lo, hi, members in windows:
@@ -183,7 +266,8 @@ def _findings(
                 prev.append((p.start_char + lo, p.end_char + lo))
             sentence = text[s0:s1]
             spec = target.spec
-            if spec.require_context and not re.search(spec.require_context, sentence, FLAGS):
+            if (spec.require_context and target.start not in tentative
+                    and not re.search(spec.require_context, sentence, FLAGS)):
                 continue
             placement = _place(text, lang, target, (s0, s1), prev, headers, last)
             if placement is None:
@@ -203,16 +287,22 @@ def _findings(
             section, historical_section = section_at(headers, target.start)
             a0, a1 = target.start - s0, target.end - s0
             shadow, dilatation, mass = read_flags(sentence, lex)
-            disease = spec.disease_after is not None and re.match(
-                spec.disease_after, text[target.end:target.end + 40], FLAGS) is not None
+            disease_match = None if spec.disease_after is None else re.match(
+                spec.disease_after, text[target.end:target.end + 40], FLAGS)
+            # a plural stone noun ("lithiases", "lithiases intrahépatiques") names several stones
+            plural_stones = spec.term_class == "lithiase" and _is_plural(target.text.split()[0])
+            disease = disease_match is not None and not plural_stones
+            several = disease_match is not None and re.match(
+                r"\s*(?:" + lex.count_multiple + r")", text[target.end + disease_match.end():], FLAGS) is not None
             findings.append(
                 Finding(
                     id="f0",
                     organ=placement.organ,
                     organ_detail=placement.detail,
                     site=placement.site,
-                    count=None if negated or disease else read_count(
-                        sentence, a0, a1, target.text, lang, lesion=spec.lesion, mass_noun=spec.mass_noun,
+                    count=None if negated else "multiple" if several else None if disease else read_count(
+                        sentence, a0, a1, target.text, lang, lesion=spec.lesion,
+                        mass_noun=spec.mass_noun and not plural_stones,
                         # a bare "lithiase" names the disease, not one stone
                         in_scope=placement.organ != Organ.other and spec.term_class != "lithiase",
                     ),
@@ -229,13 +319,14 @@ def _findings(
                     historical=(bool(span._.history) and not re.search(lex.still_present, sentence, FLAGS))
                     or historical_section or _past_episode(text, sentence, s1, lex)
                     or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex))
-                    or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex)),
+                    or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex, section)),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
                     lang=lang,
                     characterisation=characterisation,
                 )
             )
+            kinds[target.start] = spec.id
             if spec.supporting:
                 supporting.add(target.start)
             if placement.also is not None:
@@ -243,9 +334,35 @@ def _findings(
                 # organ's lesion is grouped and assessed
                 findings.append(findings[-1].model_copy(update={"organ": placement.also, "site": None}))
     findings.sort(key=lambda f: f.evidence.start if f.evidence else 0)
+    findings = _confirmed(findings, tentative, kinds)
+    findings = _one_side(findings, lex)
     findings = _link_same_lesion(text, lex, findings)
     findings = _fold_supporting(findings, supporting)
     return [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
+
+
+def _confirmed(findings: list[Finding], tentative: frozenset[int], kinds: dict[int, str]) -> list[Finding]:
+    """A target kept only tentatively (its sentence lacks the required context, e.g. the acoustic shadow of a
+    hyperechoic focus) is a mention when the report describes the same kind of object in the same organ
+    with that context elsewhere ("foyer hyperéchogène hépatique" in the indication, "foyers hyperéchogènes
+    avec cônes d'ombre" in the findings)."""
+    if not tentative:
+        return findings
+    sure = {(kinds.get(f.evidence.start), f.organ)
+            for f in findings if f.evidence and f.evidence.start not in tentative}
+    return [f for f in findings if f.evidence is None or f.evidence.start not in tentative
+            or (kinds.get(f.evidence.start), f.organ) in sure]
+
+
+def _one_side(findings: list[Finding], lex: Lexicon) -> list[Finding]:
+    """A report that gives one side to its intrahepatic duct findings ("left intrahepatic ducts") and never
+    the other speaks of that side's ducts: its unsided intrahepatic duct mentions take the same side."""
+    sides = {f.site for f in findings if f.site in lex.duct_sides and not f.negated}
+    if len(sides) != 1:
+        return findings
+    side = sides.pop()
+    return [f.model_copy(update={"site": side}) if f.site == "intrahepatic_duct" and not f.negated else f
+            for f in findings]
 
 
 def _fold_supporting(findings: list[Finding], supporting: set[int]) -> list[Finding]:
@@ -257,11 +374,16 @@ def _fold_supporting(findings: list[Finding], supporting: set[int]) -> list[Find
     reports name bile-duct stones. Folding keeps one lesion per object and the stone label as a fact.
     """
     kept: list[Finding] = []
+    later = [f for f in findings if (f.evidence.start if f.evidence else -1) not in supporting]
     for finding in findings:
         start = finding.evidence.start if finding.evidence else -1
         if start in supporting:
             host = next((k for k in kept if compatible(k, finding) and k.negated == finding.negated
                          and k.historical == finding.historical), None)
+            if host is None and any(compatible(k, finding) and k.negated == finding.negated
+                                    and k.historical == finding.historical for k in later
+                                    if k.evidence and k.evidence.start > start):
+                continue  # a mention further on names the same lesion ("… lithiase de la VBP" in the conclusion)
             if host is not None:
                 labels = {c.label for c in host.characterisation}
                 extra = [c for c in finding.characterisation if c.label not in labels]
@@ -302,21 +424,33 @@ def _described_ranges(
 
 
 def _dated_in_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
-    """In an indication / history section, the finding's own clause places it in the past ("calcification
-    described in 2022"): the patient's history, not today's examination."""
-    c0, c1 = clause_bounds(text, s0, s1, target)
+    """In an indication / history section, the finding's own clause (or an earlier clause of its sentence)
+    places it in the past ("calcification described in 2022"): the patient's history, not today's
+    examination."""
+    _, c1 = clause_bounds(text, s0, s1, target)
     if re.search(lex.followup_cue, text[s0:s1], FLAGS):
         return False  # "Indication: follow-up of the calcification found in 2018": today's problem
-    return re.search(lex.past_event, text[c0:c1], FLAGS) is not None
+    # an earlier clause of the sentence may date the episode the mention belongs to ("History: during the
+    # neonatal stay in 2017, cranial US showed calcifications"); the sentence is the patient's past
+    return re.search(lex.past_event, text[s0:c1], FLAGS) is not None
 
 
-def _on_an_earlier_exam(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+def _on_an_earlier_exam(
+    text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon, section: Section
+) -> bool:
     """The finding's own clause places it on an earlier examination or a dated past event ("the echogenic
     focus questioned on the prior ultrasound", "calcification décrite en 2019"), and its sentence does not
-    describe it as present today (stable, again seen, now measures, new ...): a superseded finding."""
+    describe it as present today (stable, again seen, now measures, new ...): a superseded finding.
+
+    In the findings and impression of today's report a finding is present unless the sentence says it is
+    gone ("no longer seen", "not seen today"): a date alone does not make it past there.
+    """
     c0, c1 = clause_bounds(text, s0, s1, target)
     clause, sentence = text[c0:c1], text[s0:s1]
     if not (re.search(lex.prior_exam, clause, FLAGS) or re.search(lex.past_event, clause, FLAGS)):
+        return False
+    following = text[s1:s1 + 200].split("\n\n", 1)[0]  # "... questioned a focus. Today the liver is normal."
+    if section in (Section.findings, Section.impression) and not re.search(lex.gone_now, sentence + following, FLAGS):
         return False
     # "today", "now measures" describe the finding only in its own clause: in another one they may
     # contrast ("... reported in 2016; it is not seen today")
@@ -412,13 +546,18 @@ def read_report(report: Report, *, prefilter: bool = True) -> Reading:
         return Reading(lang=lang, warnings=warnings)
     if prefilter and not may_mention_target(text, lang):
         return Reading(lang=lang, warnings=warnings)
-    targets = [t for t in find_targets(text, lang) if _context_near(text, t)]
+    found = find_targets(text, lang)
+    near = {t.start for t in found if _context_near(text, t)}
+    # a target whose required context lies elsewhere is kept tentatively when another target of its kind has it
+    kinds_near = {t.spec.id for t in found if t.start in near}
+    tentative = frozenset(t.start for t in found if t.start not in near and t.spec.id in kinds_near)
+    targets = [t for t in found if t.start in near or t.start in tentative]
     if not targets:
         if not prefilter:
             get_pipeline(lang).qualify(_with_no_spans(get_pipeline(lang).prepare(text)))
         return Reading(lang=lang, warnings=warnings)
     headers = find_headers(text, lang)
-    findings = _findings(text, lang, targets, headers, whole=not prefilter)
+    findings = _findings(text, lang, targets, headers, whole=not prefilter, tentative=tentative)
     return Reading(
         lang=lang,
         findings=findings,

@@ -19,7 +19,11 @@ from calcitrack.nlp.sites import organ_cues
 _HEADER = re.compile(
     r"(?:^|\n)[ \t]*(?P<a>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&'().,-]{1,48}?)[ \t]*:"
     r"|(?:[.!?]\s+)(?P<b>[A-ZÀ-Ý][A-ZÀ-Ý0-9 /&'-]{2,40}?)[ \t]*:"
+    r"|(?:[.!?;][ \t]+)(?P<c>[A-ZÀ-Ý][a-zà-ÿ]+(?:\s+[a-zà-ÿ]+){0,2})[ \t]*:"
 )
+"""Headers: a title at the start of a line (a), an all-capitals title after a sentence end (b), or a
+capitalised title after a sentence end (c: "… CRP 280 mg/L. Antécédents : abcès en 2010"), kept only when it
+names a history section: any capitalised word before a colon is not a header."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,11 @@ def find_headers(text: str, lang: str) -> list[Header]:
     """All headers of ``text`` in order; a header's ``end`` is the start of the next one."""
     found: list[tuple[int, str]] = []
     for match in _HEADER.finditer(text):
-        group = "a" if match.group("a") else "b"
+        group = "a" if match.group("a") else "b" if match.group("b") else "c"
         title = match.group(group)
         if len(title.split()) > 6:
+            continue
+        if group == "c" and classify_header(title, lang)[0] != Section.history:
             continue
         found.append((match.start(group), title))
     headers: list[Header] = []
@@ -65,7 +71,8 @@ def find_headers(text: str, lang: str) -> list[Header]:
         organ = section is None and bool(organ_cues(title, lang))
         if section is None and not organ:
             section = Section.other  # "Medications:", "Physical exam:" ... end the previous section
-        if section == Section.history:
+        if section == Section.history or historical:
+            # history, indication and comparison lines describe the patient or earlier examinations
             end = _history_end(text, start, end)
         headers.append(Header(start=start, end=end, title=title, section=section, historical=historical, organ=organ))
     return headers
@@ -97,8 +104,8 @@ def section_at(headers: list[Header], offset: int) -> tuple[Section, bool]:
     for header in headers:
         if header.start > offset:
             break
-        if header.section == Section.history and offset >= header.end:
-            continue  # a history line does not govern the findings written after it
+        if (header.section == Section.history or header.historical) and offset >= header.end:
+            continue  # a history or comparison line does not govern the findings written after it
         if header.section is not None:
             section, historical = header.section, header.historical
     return section, historical

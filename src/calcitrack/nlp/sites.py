@@ -155,24 +155,71 @@ def choose_cue(
         return nearest_cue(in_clause, start, end)
     if before:
         return nearest_cue(before, start, end)
-    return nearest_cue(cues, start, end)
+    # after the target and outside its clause, a weak cue ("… calcifications on x-ray, an ankle
+    # tourniquet") names something else
+    return nearest_cue([c for c in cues if not c.weak], start, end)
+
+
+def _named_part(sentence: str, lang: str) -> str | None:
+    for site, regex in _liver_sites(lang):
+        if regex.search(sentence):
+            return site
+    return None
 
 
 def liver_site(sentence: str, lang: str) -> str | None:
     """Couinaud segment named in the sentence, as ``segment_<ROMAN>`` (first one when several); else a
-    named part of the liver (``liver_sites``: right/left lobe, dome ...)."""
+    named part of the liver (``liver_sites``: right/left lobe, dome ...).
+
+    Several segments named together ("segments VII-VIII", "segments II/III") locate less precisely than a
+    named part of the same sentence ("dome", "left lobe"): the named part wins then.
+    """
+    joined = re.compile(get_lexicon(lang).segment_range, FLAGS)
     for regex in _segments(lang):
         m = regex.search(sentence)
         if m:
+            if joined.match(sentence[m.end():]):
+                part = _named_part(sentence, lang)
+                if part is not None and part != "segment_I":
+                    return part
             raw = m.group(1).lower()
             suffix = raw[-1] if raw[-1] in "ab" and raw not in ("a", "b") else ""
             core = raw[: -1] if suffix else raw
             roman = ROMAN.get(core, core.upper())
             return f"segment_{roman}{suffix}"
-    for site, regex in _liver_sites(lang):
-        if regex.search(sentence):
-            return site
+    return _named_part(sentence, lang)
+
+
+@cache
+def _regions(lang: str) -> list[tuple[str, re.Pattern[str]]]:
+    return [(name, re.compile(regex, FLAGS)) for name, regex in get_lexicon(lang).regions.items()]
+
+
+def region_site(texts: list[str], lang: str, layer: str | None) -> str | None:
+    """Soft-tissue site from the first of ``texts`` (clause, sentence, examination title) that names a joint
+    or a body region: ``periarticular_<joint>``, else ``<layer>_<region>`` ("subcutaneous_thigh") or
+    ``<region>`` ("calf")."""
+    for text in texts:
+        joint = joint_site(text, lang)
+        if joint is not None:
+            return joint if layer in (None, "periarticular") else f"{layer}_{joint.removeprefix('periarticular_')}"
+        for name, regex in _regions(lang):
+            if regex.search(text):
+                return f"{layer}_{name}" if layer else name
     return None
+
+
+@cache
+def _sides(lang: str) -> list[tuple[str, re.Pattern[str]]]:
+    return [(name, re.compile(regex, FLAGS)) for name, regex in get_lexicon(lang).duct_sides.items()]
+
+
+def duct_side(site: str | None, clause: str, lang: str) -> str | None:
+    """``left_intrahepatic_ducts`` / ``right_…`` when the target's clause names one side of the ducts."""
+    if site != "intrahepatic_duct":
+        return site
+    found = [name for name, regex in _sides(lang) if regex.search(clause)]
+    return found[0] if len(found) == 1 else site
 
 
 def joint_site(sentence: str, lang: str) -> str | None:
@@ -183,13 +230,22 @@ def joint_site(sentence: str, lang: str) -> str | None:
     return None
 
 
-def place(cue: OrganCueMatch, sentence: str, lang: str) -> Placement:
-    """Organ, site and detail from the chosen cue and the words of the sentence."""
+def place(
+    cue: OrganCueMatch, sentence: str, lang: str, *, clause: str | None = None, title: str | None = None
+) -> Placement:
+    """Organ, site and detail from the chosen cue and the words of the sentence.
+
+    ``clause``: the target's own clause (a side of the intrahepatic ducts, a body region is read there
+    first); ``title``: the examination title (first line), the last place a soft-tissue region is read from.
+    """
     if cue.organ == Organ.other:
         return Placement(Organ.other, None, cue.text.lower())
     site = cue.site
     if cue.organ == Organ.liver:
         site = liver_site(sentence, lang) or site
-    elif cue.organ == Organ.soft_tissue and site in (None, "periarticular"):
-        site = joint_site(sentence, lang) or site
+    elif cue.organ == Organ.soft_tissue and site in (None, "periarticular", "subcutaneous"):
+        texts = [t for t in (clause, sentence, title) if t]
+        site = region_site(texts, lang, site) or site
+    elif cue.organ == Organ.biliary:
+        site = duct_side(site, clause if clause is not None else sentence, lang)
     return Placement(cue.organ, site, None, cue.also)

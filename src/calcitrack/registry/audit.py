@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from calcitrack.errors import CalcitrackError
+from calcitrack.errors import RegistryError
 from calcitrack.registry.tables import AuditEvent
 
 
-class AuditError(CalcitrackError):
+class AuditError(RegistryError):
     """Something tried to change or remove an audit event."""
 
 

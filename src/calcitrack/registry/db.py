@@ -7,7 +7,6 @@ same connection settings (SQLite foreign keys and WAL, clear errors when a serve
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -22,20 +21,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from calcitrack.errors import CalcitrackError
+from calcitrack.errors import RegistryError
+from calcitrack.settings import ENV_DATABASE_URL, get_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_URL = "CALCITRACK_DATABASE_URL"
+ENV_URL = ENV_DATABASE_URL
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseError(CalcitrackError):
+class DatabaseError(RegistryError):
     """The database cannot be reached or is not at the expected schema revision."""
 
 
-class StorageError(CalcitrackError):
+class StorageError(RegistryError):
     """The database refused one write (a constraint, a concurrent insert): that item failed, not the run."""
 
 
@@ -52,7 +52,7 @@ def resolve_url(url: str | None = None) -> str:
 
     ``postgresql://`` and ``postgres://`` are rewritten to the psycopg 3 driver, the only one installed.
     """
-    chosen = url or os.environ.get(ENV_URL) or default_url()
+    chosen = url or get_settings().database_url or default_url()
     for prefix in ("postgresql://", "postgres://"):
         if chosen.startswith(prefix):
             chosen = "postgresql+psycopg://" + chosen[len(prefix) :]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from calcitrack.errors import InputError
+from calcitrack.errors import Conflict, InvalidInput, NotFound
 from calcitrack.registry import audit
 from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp, utcnow
 
@@ -42,7 +42,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 def get(session: Session, follow_up_id: int) -> FollowUp:
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None:
-        raise InputError(f"no follow-up with id {follow_up_id}")
+        raise NotFound(f"no follow-up with id {follow_up_id}")
     return follow_up
 
 
@@ -62,14 +62,15 @@ def change_status(
     ``on`` is the clinical date of completion (the date of the report that fulfilled it); today if unset.
     """
     if status not in STATUSES:
-        raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise InvalidInput(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}",
+                           public=f"status: unknown status; expected one of {', '.join(STATUSES)}")
     old = follow_up.status
     if status == old:
         return
     if status not in TRANSITIONS[old]:
-        raise InputError(f"follow-up {follow_up.id} is {old}; it cannot become {status}")
+        raise Conflict(f"follow-up {follow_up.id} is {old}; it cannot become {status}")
     if status == "cancelled" and not (reason and reason.strip()):
-        raise InputError(f"cancelling follow-up {follow_up.id} requires a reason (--reason)")
+        raise InvalidInput(f"cancelling follow-up {follow_up.id} requires a reason (--reason)")
     now = utcnow()
     _claim(session, follow_up, old, status, now)
     follow_up.status = status
@@ -94,7 +95,7 @@ def change_status(
     )
 
 
-class ConcurrentChangeError(InputError):
+class ConcurrentChangeError(Conflict):
     """Another transaction changed the follow-up's status between our read and our write."""
 
 
@@ -124,7 +125,7 @@ def _claim(session: Session, follow_up: FollowUp, old: str, status: str, now: dt
 def transfer(session: Session, follow_up: FollowUp, responsible: str, *, actor: str, source: str) -> None:
     """Hand a follow-up to another responsible clinician (recorded like a status change)."""
     if follow_up.status in CLOSED_STATUSES:
-        raise InputError(f"follow-up {follow_up.id} is {follow_up.status}; it cannot be transferred")
+        raise Conflict(f"follow-up {follow_up.id} is {follow_up.status}; it cannot be transferred")
     old = follow_up.responsible
     if old == responsible:
         return

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
-from calcitrack.errors import InputError
+from calcitrack.errors import InvalidInput, NotFound
 from calcitrack.registry import tables as t
 
 WORKLIST_FIELDS: tuple[str, ...] = (
@@ -63,7 +63,9 @@ def worklist(
     """Follow-ups to act on, earliest due first (open statuses unless ``statuses`` says otherwise)."""
     for status in statuses or ():
         if status not in t.STATUSES:
-            raise InputError(f"unknown status {status!r}; expected one of {', '.join(t.STATUSES)}")
+            # The public detail does not quote the rejected value: errors never echo the input over HTTP.
+            raise InvalidInput(f"unknown status {status!r}; expected one of {', '.join(t.STATUSES)}",
+                               public=f"status: unknown status; expected one of {', '.join(t.STATUSES)}")
     rows = session.execute(_worklist_query(statuses, due_before, patient, limit)).all()
     return [
         dict(
@@ -97,7 +99,7 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
     """Everything the registry knows about one patient, in date order (report text excluded)."""
     patient = session.scalars(select(t.Patient).where(t.Patient.key == patient_key)).first()
     if patient is None:
-        raise InputError(f"no patient {patient_key!r} in the registry")
+        raise NotFound(f"no patient {patient_key!r} in the registry", public="no patient with this id in the registry")
     reports = session.scalars(
         select(t.Report).where(t.Report.patient_pk == patient.id).order_by(t.Report.date, t.Report.id)
     ).all()

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, load_only
 
-from calcitrack.errors import InputError
+from calcitrack.errors import Conflict, InputError
 from calcitrack.models import Analysis, Assessment, Finding, Lesion, Report
 from calcitrack.registry import audit, followups
 from calcitrack.registry import tables as t
 
 
-class ReportConflictError(InputError):
+class ReportConflictError(Conflict):
     """The report id is already stored with different content (and amending was not asked for)."""
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from calcitrack.web.common import STATIC_DIR, UI_PREFIX
+from calcitrack.web.page import STATIC_DIR, UI_PREFIX
 
 
 def build_router() -> APIRouter:

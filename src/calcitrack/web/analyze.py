@@ -27,17 +27,19 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from calcitrack.app.analyze import analyze
-from calcitrack.explain.api import build_document
-from calcitrack.explain.common import assessed_lesions, condition_name, mentions_of, report_lesions
+from calcitrack.app.report_file import decode_report
+from calcitrack.errors import InputError
 from calcitrack.explain.headline import headline
+from calcitrack.explain.lookups import assessed_lesions, condition_name, mentions_of, report_lesions
 from calcitrack.explain.phrases import Described, finding_description, stated_value
+from calcitrack.explain.render import build_document
 from calcitrack.explain.texts import Texts
 from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import CANCER_SITES, Analysis, Assessment, Finding, Lesion, PatientContext, Report
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 from calcitrack.web import security
-from calcitrack.web.common import Page, csrf_failure, get_page, guard, render
+from calcitrack.web.page import Page, csrf_failure, get_page, guard, render
 
 router = APIRouter()
 
@@ -272,11 +274,9 @@ async def analyze_page(request: Request, page: Annotated[Page, Depends(get_page)
     upload = multipart.get("file")
     if isinstance(upload, UploadFile) and upload.filename:  # starlette's class: request.form() makes these
         content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        try:
-            if len(content) > MAX_UPLOAD_BYTES:
-                raise ValueError("too large")
-            upload_text = content.decode("utf-8-sig").strip()
-        except (UnicodeDecodeError, ValueError):
+        try:  # the one report-file decoder (app/report_file.py), as CLI analyze and ingest
+            upload_text = decode_report(content, upload.filename, max_bytes=MAX_UPLOAD_BYTES).text.strip()
+        except InputError:
             return _render_form(page, form, page.t("analyse.bad_file"), status_code=422)
     report, text = _report_from_form(form, upload_text)
     if report is None:

@@ -17,7 +17,7 @@ from calcitrack.app.http import ApiProblem, audit_source, check_lockout, record_
 from calcitrack.registry import audit
 from calcitrack.registry.db import session_scope
 from calcitrack.web import security
-from calcitrack.web.common import Page, csrf_failure, get_page, redirect, render
+from calcitrack.web.page import Page, csrf_failure, get_page, redirect, render
 
 router = APIRouter()
 

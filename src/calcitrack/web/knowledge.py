@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from calcitrack.explain import answer_question
 from calcitrack.kb import get_kb
 from calcitrack.web import security
-from calcitrack.web.common import Page, csrf_failure, get_page, redirect, render
+from calcitrack.web.page import Page, csrf_failure, get_page, redirect, render
 
 router = APIRouter()
 

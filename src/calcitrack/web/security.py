@@ -16,11 +16,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from calcitrack.settings import get_settings
 
 SESSION_COOKIE = "ct_session"
 SESSION_SECONDS = 8 * 3600
@@ -30,7 +31,7 @@ _PROCESS_SECRET = secrets.token_bytes(32)
 
 
 def secret_key() -> bytes:
-    configured = os.environ.get("CALCITRACK_SECRET_KEY", "")
+    configured = get_settings().secret_key
     return configured.encode("utf-8") if configured else _PROCESS_SECRET
 
 

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from calcitrack.app.timeline import read_timeline
 from calcitrack.errors import InputError
 from calcitrack.registry.db import session_scope
-from calcitrack.web.common import Page, get_page, guard, redirect, render
+from calcitrack.web.page import Page, get_page, guard, redirect, render
 from calcitrack.web.svg_chart import Series, size_chart
 
 router = APIRouter()

@@ -24,7 +24,7 @@ from calcitrack.errors import InputError
 from calcitrack.registry.db import session_scope
 from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from calcitrack.web import security
-from calcitrack.web.common import Page, csrf_failure, get_page, guard, redirect, render
+from calcitrack.web.page import Page, csrf_failure, get_page, guard, redirect, render
 
 router = APIRouter()
 

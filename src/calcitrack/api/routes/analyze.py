@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from calcitrack.api.auth import audit_source, require
 from calcitrack.api.limits import require_json
 from calcitrack.api.problems import ApiProblem
-from calcitrack.api.routes.common import audit_patient_access, check_policy, engine_of, patient_pks
+from calcitrack.api.routes.policy_and_audit import audit_patient_access, check_policy, engine_of, patient_pks
 from calcitrack.api.settings import API_PREFIX
 from calcitrack.app.analyze import analyze
 from calcitrack.app.auth import Principal

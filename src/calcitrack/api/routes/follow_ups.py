@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from calcitrack.api.limits import require_json
 from calcitrack.api.settings import API_PREFIX
 from calcitrack.app.auth import Principal
-from calcitrack.app.follow_ups import FollowUpChange, FollowUpNotFound, TransitionRefused, change_follow_up
+from calcitrack.app.follow_ups import FollowUpChange, change_follow_up
 from calcitrack.app.http import ApiProblem, audit_source, engine_of, require
 from calcitrack.registry.db import session_scope
 from calcitrack.registry.tables import STATUSES
@@ -51,10 +51,6 @@ def change_status(
     if body.status == "cancelled" and not (body.reason and body.reason.strip()):
         raise ApiProblem(422, "reason: required to cancel a follow-up")
     with session_scope(engine_of(request)) as session:
-        try:
-            return change_follow_up(session, follow_up_id, status=body.status, reason=body.reason,
-                                    actor=principal.name, source=audit_source(request))
-        except FollowUpNotFound as exc:
-            raise ApiProblem(404, f"no follow-up with id {follow_up_id}") from exc
-        except TransitionRefused as exc:
-            raise ApiProblem(409, str(exc), slug="transition-not-allowed") from exc
+        # FollowUpNotFound -> 404, TransitionRefused -> 409 transition-not-allowed (api/problems.py).
+        return change_follow_up(session, follow_up_id, status=body.status, reason=body.reason,
+                                actor=principal.name, source=audit_source(request))

@@ -18,7 +18,7 @@ from calcitrack.api.auth import audit_source, require
 from calcitrack.api.limits import require_json
 from calcitrack.api.problems import ApiProblem
 from calcitrack.api.routes.analyze import _upper_modality
-from calcitrack.api.routes.common import check_policy, engine_of
+from calcitrack.api.routes.policy_and_audit import check_policy, engine_of
 from calcitrack.api.settings import API_PREFIX
 from calcitrack.app.auth import Principal
 from calcitrack.app.ingest import Item, ingest_items

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from calcitrack.api.problems import ApiProblem
-from calcitrack.api.routes.common import check_policy
+from calcitrack.api.routes.policy_and_audit import check_policy
 from calcitrack.api.settings import API_PREFIX
 from calcitrack.kb import get_kb
 

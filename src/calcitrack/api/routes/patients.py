@@ -12,9 +12,8 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from calcitrack.api.settings import API_PREFIX
 from calcitrack.app.auth import Principal
-from calcitrack.app.http import ApiProblem, engine_of, reader, require
+from calcitrack.app.http import engine_of, reader, require
 from calcitrack.app.timeline import Timeline, read_timeline
-from calcitrack.errors import InputError
 from calcitrack.registry.db import session_scope
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
@@ -33,7 +32,4 @@ def timeline(
     patient_id: Annotated[str, Path(min_length=1, max_length=128)],
 ) -> Timeline:
     with session_scope(engine_of(request)) as session:
-        try:
-            return read_timeline(session, reader(request, principal), patient_id)
-        except InputError as exc:
-            raise ApiProblem(404, "no patient with this id in the registry") from exc
+        return read_timeline(session, reader(request, principal), patient_id)  # NotFound: 404 (api/problems.py)

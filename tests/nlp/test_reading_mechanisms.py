@@ -1,0 +1,225 @@
+"""Mention-reading mechanisms added for the third development set (organ, site, qualifiers, pattern,
+count). One group per mechanism, each with English and French sentences written for these tests."""
+
+from __future__ import annotations
+
+from calcitrack.models import Finding, Organ, Report
+from calcitrack.nlp import read_report
+
+
+def _read(text: str, lang: str) -> list[Finding]:
+    return read_report(Report(text=text, lang=lang)).findings
+
+
+def _one(text: str, lang: str, anchor: str | None = None) -> Finding:
+    found = [f for f in _read(text, lang) if anchor is None or (f.evidence and f.evidence.text == anchor)]
+    assert found, text
+    return found[0]
+
+
+# --- organ: an organ header beats a weak cue of the sentence ---------------------------------------------
+
+def test_organ_header_beats_weak_cue() -> None:
+    en = _one("FINDINGS:\nLiver: Two punctate calcifications in S6, without surrounding soft tissue.\n", "en")
+    assert (en.organ, en.site) == (Organ.liver, "segment_VI")
+    fr = _one("Résultats :\nFoie : deux calcifications punctiformes en S6, sans infiltration des parties "
+              "molles.\n", "fr")
+    assert (fr.organ, fr.site) == (Organ.liver, "segment_VI")
+
+
+# --- organ: a later item of a denied list does not give its organ -----------------------------------------
+
+def test_denied_list_item_gives_no_organ() -> None:
+    en = _one("Findings: Fatty liver. No nodule, no calcification, no biliary dilatation.", "en")
+    assert en.negated and en.organ == Organ.liver
+    fr = _one("Résultats : Stéatose hépatique. Pas de nodule, pas de calcification, pas de dilatation des voies "
+              "biliaires.", "fr")
+    assert fr.negated and fr.organ == Organ.liver
+
+
+# --- organ: the previous finding does not carry over from another section ---------------------------------
+
+def test_previous_finding_not_across_headers() -> None:
+    en = _read("History: old TB with calcified mediastinal nodes.\nFindings: Liver normal in size. A 3 mm echogenic "
+               "focus in S6, consistent with a small calcification.", "en")
+    assert [(f.organ, f.site) for f in en[1:]] == [(Organ.liver, "segment_VI")] * 2
+    fr = _read("Antécédents : tuberculose avec ganglions médiastinaux calcifiés.\nRésultats : Foie de taille normale. "
+               "Petite calcification de 2 mm en S6.", "fr")
+    assert (fr[-1].organ, fr[-1].site) == (Organ.liver, "segment_VI")
+
+
+# --- site: the part of the liver comes with the organ from an earlier sentence; a segment range loses ----
+
+def test_site_from_the_cue_sentence_and_segment_ranges() -> None:
+    en = _one("Large mass in the left hepatic lobe (segments II/III). The scar contains calcification.", "en")
+    assert (en.organ, en.site, en.pattern) == (Organ.liver, "left_lobe", "central_scar")
+    fr = _one("Volumineuse masse du lobe gauche du foie (segments II-III). La cicatrice contient des "
+              "calcifications.", "fr")
+    assert (fr.organ, fr.site, fr.pattern) == (Organ.liver, "left_lobe", "central_scar")
+    dome = _one("Collection du dôme hépatique (segments VII-VIII) contenant une calcification.", "fr")
+    assert dome.site == "dome"
+    assert _one("Abscess of the hepatic dome (segments 7 and 8) with a calcification.", "en").site == "dome"
+    assert _one("Volumineuse masse hépatique droite calcifiée.", "fr").site == "right_lobe"
+    assert _one("Large calcified right hepatic mass.", "en").site == "right_lobe"
+
+
+def test_segment_words() -> None:
+    en = _one("In the right lobe, seg 6, there is a coarse calcification.", "en")
+    assert (en.organ, en.site) == (Organ.liver, "segment_VI")
+    fr = _one("Rate normale. Nodule calcifié du segment I.", "fr")
+    assert (fr.organ, fr.site) == (Organ.liver, "segment_I")
+    assert _one("Liver: calcification in S7.", "en").site == "segment_VII"
+    assert _one("Foie : calcification en S7.", "fr").site == "segment_VII"
+
+
+# --- site: the side of the intrahepatic ducts ---------------------------------------------------------------
+
+def test_intrahepatic_duct_side() -> None:
+    en = _one("Punctate calcifications along the left intrahepatic ducts.", "en")
+    assert (en.organ, en.site) == (Organ.biliary, "left_intrahepatic_ducts")
+    assert _one("Calcified CBD stones and right intrahepatic ductal calcifications.", "en",
+                "calcifications").site == "right_intrahepatic_ducts"
+    fr = _one("Lithiases intrahépatiques du foie gauche en amont d'une sténose.", "fr")
+    assert (fr.site, fr.count) == ("left_intrahepatic_ducts", "multiple")
+    # one side named once is the side of the report's other intrahepatic duct mentions
+    both = _read("Résultats : lithiase intrahépatique avec dilatation.\nConclusion : lithiase intrahépatique "
+                 "gauche.", "fr")
+    assert [f.site for f in both] == ["left_intrahepatic_ducts"] * 2
+
+
+# --- organ: a coordinated list of organs -------------------------------------------------------------------
+
+def test_coordinated_organs() -> None:
+    en = _read("Benign granulomatous calcifications in the lung, liver and spleen.", "en")
+    assert [f.organ for f in en] == [Organ.liver, Organ.spleen]
+    fr = _read("Calcifications granulomateuses du poumon, du foie et de la rate.", "fr")
+    assert [f.organ for f in fr] == [Organ.liver, Organ.spleen]
+    # no coordinator: two cues side by side are not a list ("artérielles poplitées")
+    assert [f.organ for f in _read("Calcifications artérielles poplitées.", "fr")] == [Organ.other]
+
+
+def test_splenic_hilum() -> None:
+    assert _one("At the splenic hilum there is an eggshell calcification.", "en").site == "hilum"
+    assert _one("Calcification en coquille du hile splénique.", "fr").site == "hilum"
+
+
+# --- soft tissue: body regions, joints named alone, the examination title ----------------------------------
+
+def test_soft_tissue_regions() -> None:
+    en = _one("MRI LEFT THIGH\nFindings: calcified hematoma in the muscle.", "en")
+    assert (en.organ, en.site) == (Organ.soft_tissue, "thigh")
+    assert _one("Past history: calcified hematoma of the calf.", "en").site == "calf"
+    assert _one("Subcutaneous calcifications of both buttocks.", "en").site == "subcutaneous_buttock"
+    fr = _one("Radiographies du genou droit\nRésultats : calcification le long du ligament collatéral médial.", "fr")
+    assert (fr.organ, fr.site) == (Organ.soft_tissue, "periarticular_knee")
+    assert _one("Calcifications sous-cutanées de la cuisse.", "fr").site == "subcutaneous_thigh"
+
+
+def test_joint_named_alone_is_periarticular() -> None:
+    en = _one("Large calcified mass lateral to the left shoulder.", "en")
+    assert (en.organ, en.site) == (Organ.soft_tissue, "periarticular_shoulder")
+    fr = _one("Volumineuse masse calcifiée en regard de l'épaule gauche.", "fr")
+    assert (fr.organ, fr.site) == (Organ.soft_tissue, "periarticular_shoulder")
+    # after the target and in another clause, a joint names something else
+    assert _one("Marked calcifications on x-ray, an ankle tourniquet was not applied.", "en").organ == Organ.other
+
+
+def test_french_arterial_words() -> None:
+    assert _one("Calcifications artérielles humérales.", "fr").organ_detail == "artérielles"
+    fr = _one("Masse du foie gauche hypervascularisée au temps artériel, contenant des calcifications.", "fr")
+    assert fr.organ == Organ.liver
+
+
+# --- negation ------------------------------------------------------------------------------------------------
+
+def test_negation_no_longer_and_not_found() -> None:
+    assert _one("Liver: the echogenic focus reported before is no longer visible.", "en").negated
+    assert _one("Foie : la calcification décrite auparavant n'est pas retrouvée.", "fr").negated
+    assert _one("Pas d'autre calcification hépatique.", "fr").negated
+    assert _one("No other hepatic calcification.", "en").negated
+
+
+def test_french_evocateur_is_a_hypothesis() -> None:
+    assert _one("Aspect évocateur de calcinose tumorale de l'épaule.", "fr").uncertain
+    assert _one("Findings suggestive of a possible calcification.", "en").uncertain
+
+
+# --- historical ---------------------------------------------------------------------------------------------
+
+def test_comparison_section_is_an_earlier_examination() -> None:
+    en = _read("Comparison: outside US of 2024, echogenic focus in the right lobe.\nFindings: Liver: no "
+               "calcification.", "en")
+    assert [f.historical for f in en] == [True, False]
+    fr = _read("Antériorités : scanner de 2019, calcification du segment VI.\nRésultats : Foie : pas de "
+               "calcification.", "fr")
+    assert [f.historical for f in fr] == [True, False]
+    # a comparison line does not make the organ sections that follow historical
+    assert not _one("COMPARISON: None.\nLUNGS: Calcified granuloma in the lingula.", "en").historical
+
+
+def test_history_header_in_the_middle_of_a_line() -> None:
+    fr = _one("Motif : fièvre. Antécédents : abcès du foie en 2010 ; le scanner de l'époque montrait une "
+              "calcification du segment VI.", "fr")
+    assert fr.historical
+    en = _one("Clinical: thigh mass. Past history: calcified hematoma of the calf.", "en")
+    assert en.historical
+
+
+def test_dated_episode_in_an_earlier_clause() -> None:
+    en = _one("Clinical: abdominal pain. History: congenital CMV; during the neonatal stay in 2017, cranial US "
+              "showed periventricular calcifications.", "en")
+    assert en.historical
+    fr = _one("Histoire de la maladie : lors du séjour néonatal en 2017, l'échographie montrait des calcifications "
+              "cérébrales.", "fr")
+    assert fr.historical
+    # follow-up of a known finding is today's problem
+    assert not _one("Indication: in 2020 a calcification was found; follow-up.", "en").historical
+
+
+def test_earlier_films_of_a_year() -> None:
+    assert _one("Previous shoulder films of 2021 showed a small calcification that has since resolved.",
+                "en").historical
+    assert _one("Les radiographies de 2021 montraient une petite calcification tendineuse.", "fr").historical
+
+
+# --- pattern -------------------------------------------------------------------------------------------------
+
+def test_denied_pattern_word_is_skipped() -> None:
+    assert _one("Soft-tissue mass with cloud-like calcification and no peripheral rim.", "en").pattern == "cloud_like"
+    assert _one("Masse des parties molles calcifiée, d'aspect nuageux, sans liseré périphérique.",
+                "fr").pattern == "cloud_like"
+
+
+def test_cluster_before_a_micro_prefix() -> None:
+    en = _one("Liver: a cluster of five microcalcifications in segment V.", "en")
+    assert (en.pattern, en.count) == ("clustered", 5)
+    fr = _one("Foie : amas de cinq microcalcifications du segment V.", "fr")
+    assert (fr.pattern, fr.count) == ("clustered", 5)
+    assert _one("Foie : groupement de foyers hyperéchogènes ponctiformes avec cônes d'ombre.",
+                "fr").pattern == "clustered"
+
+
+def test_curvilinear_refines_rim() -> None:
+    assert _one("Collection hépatique contenant une calcification pariétale curviligne.", "fr").pattern == "curvilinear"
+    assert _one("Hepatic cyst with a curvilinear mural calcification.", "en").pattern == "curvilinear"
+
+
+# --- count ---------------------------------------------------------------------------------------------------
+
+def test_french_lithiase_counts() -> None:
+    assert _one("Lithiase vésiculaire multiple non compliquée.", "fr").count == "multiple"
+    assert _one("Lithiase vésiculaire non compliquée.", "fr").count is None
+    assert _one("Lithiases de la VBP.", "fr").count == "multiple"
+    assert _one("Conclusion : lithiase de la VBP (3 calculs).", "fr").count == 3
+    assert _one("Liver: hepatic calcifications (4 lesions) in segment VI.", "en").count == 4
+
+
+# --- targets: a hyperechoic focus confirmed elsewhere in the report ----------------------------------------
+
+def test_hyperechoic_focus_confirmed_elsewhere() -> None:
+    text = ("Indication : découverte d'un foyer hyperéchogène hépatique.\n"
+            "Résultats : au segment V du foie, foyers hyperéchogènes avec cônes d'ombre.")
+    assert [f.evidence.text for f in _read(text, "fr") if f.evidence] == ["foyer hyperéchogène",
+                                                                          "foyers hyperéchogènes"]
+    # without a shadowing one anywhere, a hyperechoic image is not a calcification
+    assert _read("Indication : foyer hyperéchogène hépatique.\nRésultats : foie normal.", "fr") == []
