@@ -7,6 +7,7 @@ independently of the clinical content; the real KB is tested through its golden 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
+from calcitrack.kb.loader import kb_dir
 from calcitrack.settings import get_settings
 from tests.reliability import Recorder
 
@@ -310,3 +312,14 @@ def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
         crash = getattr(report.longrepr, "reprcrash", None)
         failure = (crash.message if crash else str(report.longrepr)).strip().splitlines()[0]
     recorder.flush(request.node.nodeid, passed, failure)
+
+
+@pytest.fixture
+def broken_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped KB whose rules file is not YAML; ``CALCITRACK_KB_DIR`` points to it."""
+    copy = tmp_path / "kb"
+    shutil.copytree(kb_dir(), copy)
+    (copy / "rules.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("CALCITRACK_KB_DIR", str(copy))
+    get_settings.cache_clear()
+    return copy

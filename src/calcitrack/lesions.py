@@ -69,6 +69,11 @@ def compatible(a: Finding | Lesion, b: Finding | Lesion) -> bool:
     return _sizes_agree(a.size_mm, b.size_mm)
 
 
+def _profile(finding: Finding) -> tuple[object, ...]:
+    """What :func:`compatible` reads of a mention."""
+    return (finding.organ, finding.organ_detail, finding.site, finding.size_mm)
+
+
 def _introduces_another(finding: Finding, text: str | None) -> bool:
     if not text or finding.evidence is None:
         return False
@@ -93,20 +98,27 @@ def group_lesions(findings: Sequence[Finding], text: str | None = None) -> list[
     """
     ordered = sorted(findings, key=lambda f: f.evidence.start if f.evidence else 0)
     groups: list[list[Finding]] = []
+    # per group, one member for each distinct (organ, detail, site, size): compatible() reads nothing
+    # else, so checking those few stands for checking every member (a long report can repeat one lesion
+    # thousands of times)
+    profiles: list[dict[tuple[object, ...], Finding]] = []
     for finding in ordered:
         standing = _standing(finding)
         target = None
         if not _introduces_another(finding, text):
-            for group in groups:
+            for index, group in enumerate(groups):
                 if _standing(group[0]) != standing:
                     continue
-                if all(compatible(member, finding) for member in group):
-                    target = group
+                if all(compatible(member, finding) for member in profiles[index].values()):
+                    target = index
                     break
         if target is None:
             groups.append([finding])
+            profiles.append({})
+            target = len(groups) - 1
         else:
-            target.append(finding)
+            groups[target].append(finding)
+        profiles[target].setdefault(_profile(finding), finding)
     return [_merge(group, f"l{i}") for i, group in enumerate(groups, start=1)]
 
 

@@ -3,7 +3,6 @@ cannot load, the report is still read and grouped into lesions, with no assessme
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from calcitrack import service
 from calcitrack.app.analyze import KB_UNAVAILABLE, analyze, degraded_warning
 from calcitrack.kb import KBError
-from calcitrack.kb.loader import kb_dir
 from calcitrack.models import Action, PatientContext, Report
 from calcitrack.settings import get_settings
 
@@ -19,17 +17,6 @@ TEXT = (
     "LIVER: A 4 mm punctate calcification in segment VII, with acoustic shadowing. No splenic calcification.\n"
     "IMPRESSION: tiny hepatic calcification in segment VII."
 )
-
-
-@pytest.fixture
-def broken_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped KB whose rules file is not YAML; ``CALCITRACK_KB_DIR`` points to it."""
-    copy = tmp_path / "kb"
-    shutil.copytree(kb_dir(), copy)
-    (copy / "rules.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
-    monkeypatch.setenv("CALCITRACK_KB_DIR", str(copy))
-    get_settings.cache_clear()
-    return copy
 
 
 def test_analyze_with_the_kb_is_the_service() -> None:

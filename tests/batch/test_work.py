@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,23 +21,11 @@ from calcitrack.batch.work import (
     process_items,
     wait_ready,
 )
-from calcitrack.kb.loader import kb_dir
 from calcitrack.settings import get_settings
 
 TEXT = ("LIVER: A 4 mm punctate calcification in segment VII, with acoustic shadowing.\n"
         "IMPRESSION: tiny hepatic calcification in segment VII.")
 SECRET = "Patient Jean Dupont"
-
-
-@pytest.fixture
-def broken_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped KB whose rules file is not YAML; ``CALCITRACK_KB_DIR`` points to it."""
-    copy = tmp_path / "kb"
-    shutil.copytree(kb_dir(), copy)
-    (copy / "rules.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
-    monkeypatch.setenv("CALCITRACK_KB_DIR", str(copy))
-    get_settings.cache_clear()
-    return copy
 
 
 def _jsonl(tmp_path: Path, lines: list[str]) -> tuple[Path, list[Item]]:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from calcitrack.errors import InputError
-from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Lesion, Report
+from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Evidence, Finding, Lesion, Report
 
 MAX_ROW_BYTES = 20_000_000
 """A record (JSON line, CSV record, Parquet text cell) larger than this is an error row, not a crash."""
@@ -114,12 +114,7 @@ RECOMMENDATION = pa.struct([
     pa.field("id", pa.string()),
 ])
 
-FINDINGS_SCHEMA = pa.schema([
-    pa.field("source_row", pa.int64()),
-    pa.field("report_id", pa.string(), nullable=False),
-    pa.field("finding_id", pa.string(), nullable=False),
-    pa.field("lesion_id", pa.string()),
-    pa.field("main_mention", pa.bool_()),
+ATTRIBUTE_FIELDS = [
     pa.field("organ", pa.string(), nullable=False),
     pa.field("organ_detail", pa.string()),
     pa.field("site", pa.string()),
@@ -134,25 +129,8 @@ FINDINGS_SCHEMA = pa.schema([
     pa.field("negated", pa.bool_(), nullable=False),
     pa.field("uncertain", pa.bool_(), nullable=False),
     pa.field("historical", pa.bool_(), nullable=False),
-    pa.field("section", pa.string()),
-    pa.field("lang", pa.string()),
-    pa.field("evidence_start", pa.int32()),
-    pa.field("evidence_end", pa.int32()),
-    pa.field("evidence_text", pa.string()),
-    pa.field("action", pa.string()),
-    pa.field("report_agreement", pa.string()),
-    pa.field("differential", pa.list_(pa.string())),
-    pa.field("recommendations", pa.list_(RECOMMENDATION)),
-    pa.field("missing_information_ids", pa.list_(pa.string())),
-    pa.field("rules_fired", pa.list_(pa.string())),
-    pa.field("sources", pa.list_(pa.string())),
-    pa.field("policy", pa.string()),
-])
-"""One row per finding, i.e. per mention (negated ones included: "no calcification" is information).
-``lesion_id`` is the lesion the mention belongs to and ``main_mention`` whether it is that lesion's main
-mention; ``action`` and the other assessment columns are those of the lesion's assessment (every mention
-of a lesion carries the same ones), null for a mention of a lesion without assessment (negated or
-history-only, or the knowledge base was unavailable)."""
+]
+"""The attributes a mention and a lesion share (a lesion's are merged from its mentions)."""
 
 ASSESSMENT_FIELDS = [
     pa.field("action", pa.string()),
@@ -164,6 +142,27 @@ ASSESSMENT_FIELDS = [
     pa.field("sources", pa.list_(pa.string())),
     pa.field("policy", pa.string()),
 ]
+"""The assessment columns: a finding row carries its lesion's, a lesion row its own."""
+
+FINDINGS_SCHEMA = pa.schema([
+    pa.field("source_row", pa.int64()),
+    pa.field("report_id", pa.string(), nullable=False),
+    pa.field("finding_id", pa.string(), nullable=False),
+    pa.field("lesion_id", pa.string()),
+    pa.field("main_mention", pa.bool_()),
+    *ATTRIBUTE_FIELDS,
+    pa.field("section", pa.string()),
+    pa.field("lang", pa.string()),
+    pa.field("evidence_start", pa.int32()),
+    pa.field("evidence_end", pa.int32()),
+    pa.field("evidence_text", pa.string()),
+    *ASSESSMENT_FIELDS,
+])
+"""One row per finding, i.e. per mention (negated ones included: "no calcification" is information).
+``lesion_id`` is the lesion the mention belongs to and ``main_mention`` whether it is that lesion's main
+mention; ``action`` and the other assessment columns are those of the lesion's assessment (every mention
+of a lesion carries the same ones), null for a mention of a lesion without assessment (negated or
+history-only, or the knowledge base was unavailable)."""
 
 LESIONS_SCHEMA = pa.schema([
     pa.field("source_row", pa.int64()),
@@ -172,20 +171,7 @@ LESIONS_SCHEMA = pa.schema([
     pa.field("finding_ids", pa.list_(pa.string())),
     pa.field("main_finding_id", pa.string()),
     pa.field("mentions", pa.int32()),
-    pa.field("organ", pa.string(), nullable=False),
-    pa.field("organ_detail", pa.string()),
-    pa.field("site", pa.string()),
-    pa.field("count", pa.int32()),
-    pa.field("count_label", pa.string()),
-    pa.field("size_mm", pa.float64()),
-    pa.field("pattern", pa.string()),
-    pa.field("acoustic_shadow", pa.bool_()),
-    pa.field("duct_dilatation", pa.bool_()),
-    pa.field("associated_mass", pa.bool_()),
-    pa.field("interval_change", pa.string()),
-    pa.field("negated", pa.bool_(), nullable=False),
-    pa.field("uncertain", pa.bool_(), nullable=False),
-    pa.field("historical", pa.bool_(), nullable=False),
+    *ATTRIBUTE_FIELDS,
     pa.field("current", pa.bool_(), nullable=False),
     pa.field("section", pa.string()),
     pa.field("lang", pa.string()),
@@ -249,6 +235,35 @@ _NO_ASSESSMENT: dict[str, Any] = {"action": None, "report_agreement": None, "dif
                                   "sources": []}
 
 
+def _attribute_columns(item: Finding | Lesion) -> dict[str, Any]:
+    """The :data:`ATTRIBUTE_FIELDS` of a mention or a lesion."""
+    count, count_label = _count(item.count)
+    return {
+        "organ": item.organ.value,
+        "organ_detail": item.organ_detail,
+        "site": item.site,
+        "count": count,
+        "count_label": count_label,
+        "size_mm": item.size_mm,
+        "pattern": _value(item.pattern),
+        "acoustic_shadow": item.acoustic_shadow,
+        "duct_dilatation": item.duct_dilatation,
+        "associated_mass": item.associated_mass,
+        "interval_change": _value(item.interval_change),
+        "negated": item.negated,
+        "uncertain": item.uncertain,
+        "historical": item.historical,
+    }
+
+
+def _evidence_columns(evidence: Evidence | None) -> dict[str, Any]:
+    return {
+        "evidence_start": evidence.start if evidence else None,
+        "evidence_end": evidence.end if evidence else None,
+        "evidence_text": evidence.text if evidence else None,
+    }
+
+
 def _assessment_columns(a: Assessment | None, policy: str) -> dict[str, Any]:
     if a is None:
         return {**_NO_ASSESSMENT, "policy": policy}
@@ -291,32 +306,16 @@ def finding_rows(analysis: Analysis, source_row: int | None,
                                                                               analysis.policy)
         else:
             columns = _assessment_columns(by_finding.get(f.id), analysis.policy)
-        count, count_label = _count(f.count)
         rows.append({
             "source_row": source_row,
             "report_id": analysis.report.id,
             "finding_id": f.id,
             "lesion_id": lesion.id if lesion else None,
             "main_mention": lesion.main_finding_id == f.id if lesion else None,
-            "organ": f.organ.value,
-            "organ_detail": f.organ_detail,
-            "site": f.site,
-            "count": count,
-            "count_label": count_label,
-            "size_mm": f.size_mm,
-            "pattern": _value(f.pattern),
-            "acoustic_shadow": f.acoustic_shadow,
-            "duct_dilatation": f.duct_dilatation,
-            "associated_mass": f.associated_mass,
-            "interval_change": _value(f.interval_change),
-            "negated": f.negated,
-            "uncertain": f.uncertain,
-            "historical": f.historical,
+            **_attribute_columns(f),
             "section": f.section.value,
             "lang": f.lang,
-            "evidence_start": f.evidence.start if f.evidence else None,
-            "evidence_end": f.evidence.end if f.evidence else None,
-            "evidence_text": f.evidence.text if f.evidence else None,
+            **_evidence_columns(f.evidence),
             **columns,
         })
     return rows
@@ -329,8 +328,6 @@ def lesion_rows(analysis: Analysis, source_row: int | None,
     summary_lesion = analysis.summary.lesion_id
     rows: list[dict[str, Any]] = []
     for lesion in analysis.lesions:
-        count, count_label = _count(lesion.count)
-        evidence = lesion.evidence
         rows.append({
             "source_row": source_row,
             "report_id": analysis.report.id,
@@ -338,29 +335,14 @@ def lesion_rows(analysis: Analysis, source_row: int | None,
             "finding_ids": list(lesion.finding_ids),
             "main_finding_id": lesion.main_finding_id,
             "mentions": len(lesion.finding_ids),
-            "organ": lesion.organ.value,
-            "organ_detail": lesion.organ_detail,
-            "site": lesion.site,
-            "count": count,
-            "count_label": count_label,
-            "size_mm": lesion.size_mm,
-            "pattern": _value(lesion.pattern),
-            "acoustic_shadow": lesion.acoustic_shadow,
-            "duct_dilatation": lesion.duct_dilatation,
-            "associated_mass": lesion.associated_mass,
-            "interval_change": _value(lesion.interval_change),
-            "negated": lesion.negated,
-            "uncertain": lesion.uncertain,
-            "historical": lesion.historical,
+            **_attribute_columns(lesion),
             "current": lesion.current,
             "section": lesion.section.value,
             "lang": lesion.lang,
             "characterisation": lesion.labels,
             "conflicts": json.dumps(lesion.conflicts, ensure_ascii=False, sort_keys=True, default=str)
             if lesion.conflicts else None,
-            "evidence_start": evidence.start if evidence else None,
-            "evidence_end": evidence.end if evidence else None,
-            "evidence_text": evidence.text if evidence else None,
+            **_evidence_columns(lesion.evidence),
             **_assessment_columns(by_lesion.get(lesion.id), analysis.policy),
             "sets_report_action": summary_lesion is not None and lesion.id == summary_lesion,
         })

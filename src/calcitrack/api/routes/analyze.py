@@ -57,6 +57,20 @@ class AnalyzeRequest(BaseModel):
         )
 
 
+def _audit_analysis(request: Request, principal: Principal, patient_id: str | None, detail: str) -> None:
+    """An analysis reads patient data when the report names a known patient (audited per patient);
+    otherwise it is audited as an anonymous analysis by this principal."""
+    with session_scope(engine_of(request)) as session:
+        known = patient_pks(session, [patient_id]) if patient_id else {}
+        if known:
+            audit_patient_access(session, request, principal, known.values(), event="analyze", what=detail)
+        else:
+            audit.log(
+                session, actor=principal.name, source=audit_source(request),
+                entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
+            )
+
+
 @router.post(
     "/analyze",
     summary="Analyse one report: findings, context, assessments",
@@ -81,16 +95,7 @@ def analyze_route(
         raise ApiProblem(400, f"format {output!r} is not supported yet; use format=json", slug="format-not-supported")
     check_policy(body.policy)
     analysis = analyze(body.to_report(), context=body.context, policy=body.policy)
-    with session_scope(engine_of(request)) as session:
-        known = patient_pks(session, [body.patient_id]) if body.patient_id else {}
-        detail = f"analyze: {len(analysis.findings)} finding(s)"
-        if known:
-            audit_patient_access(session, request, principal, known.values(), event="analyze", what=detail)
-        else:
-            audit.log(
-                session, actor=principal.name, source=audit_source(request),
-                entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
-            )
+    _audit_analysis(request, principal, body.patient_id, f"analyze: {len(analysis.findings)} finding(s)")
     if output == "fhir":
         from calcitrack.interop.fhir_out import analysis_to_bundle
 
@@ -118,14 +123,5 @@ def compare_policies_route(
     check_policy(body.policy)
     analysis = analyze(body.to_report(), context=body.context, policy=body.policy)
     comparison = compare_policies(analysis)
-    with session_scope(engine_of(request)) as session:
-        known = patient_pks(session, [body.patient_id]) if body.patient_id else {}
-        detail = f"compare policies: {len(comparison.lesions)} lesion(s)"
-        if known:
-            audit_patient_access(session, request, principal, known.values(), event="analyze", what=detail)
-        else:
-            audit.log(
-                session, actor=principal.name, source=audit_source(request),
-                entity="analysis", entity_pk=0, event_name="analyze", detail=f"{detail} (role {principal.role})",
-            )
+    _audit_analysis(request, principal, body.patient_id, f"compare policies: {len(comparison.lesions)} lesion(s)")
     return comparison
