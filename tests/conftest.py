@@ -18,7 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from calcitrack.kb.loader import kb_dir
+from calcitrack.kb.loader import DATA_DIR, kb_dir
 from calcitrack.settings import get_settings
 from tests.reliability import Recorder
 
@@ -180,9 +180,18 @@ def mini_kb_files() -> dict[str, Any]:
                  "conditions": ["granuloma"]}
             ]
         },
-        "texts.en.yaml": {"action.no_followup": "No follow-up"},
-        "texts.fr.yaml": {"action.no_followup": "Pas de suivi"},
+        "texts.en.yaml": {**_FOLLOW_UP_TEXTS["en"], "action.no_followup": "No follow-up"},
+        "texts.fr.yaml": {**_FOLLOW_UP_TEXTS["fr"], "action.no_followup": "Pas de suivi"},
     }
+
+
+_FOLLOW_UP_TEXTS: dict[str, dict[str, str]] = {
+    lang: {key: value
+           for key, value in yaml.safe_load((DATA_DIR / f"texts.{lang}.yaml").read_text(encoding="utf-8")).items()
+           if key.startswith(("followup.", "action."))}
+    for lang in ("en", "fr")
+}
+"""The follow-up texts of the packaged KB (app/follow_up_plan.py reads them from the configured KB)."""
 
 
 def write_kb(directory: Path, files: dict[str, Any]) -> Path:

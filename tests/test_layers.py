@@ -24,6 +24,8 @@ FORBIDDEN: list[tuple[str, tuple[str, ...], str]] = [
     ("batch", ("spark",), "spark adapts batch: spark imports batch, never the reverse (engines register)"),
     ("app", ("api", "web", "interop", "cli"), "the application layer sits below every face"),
     ("kb", ("assess",), "the KB is data: the engine reads it, not the other way round"),
+    ("notify", ("app", "api", "web", "interop", "cli", "batch"),
+     "notify delivers what the application decided: it never imports a use case or a face"),
 ]
 """(layer, layers it must not import, why). A layer is the first component below ``calcitrack``."""
 

@@ -24,8 +24,10 @@ The rule, kept deliberately simple so that a reader can predict it:
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Sequence
+from bisect import insort
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from calcitrack.models import Characterisation, Finding, Lesion, Organ, Section
@@ -102,24 +104,49 @@ def group_lesions(findings: Sequence[Finding], text: str | None = None) -> list[
     # else, so checking those few stands for checking every member (a long report can repeat one lesion
     # thousands of times)
     profiles: list[dict[tuple[object, ...], Finding]] = []
+    # Which groups a mention may join, in group order, without trying them all (a long report has hundreds
+    # of lesions): a group holds one standing and one organ, and at most one known site (compatible()
+    # refuses two known sites that differ). ``by_organ`` lists the groups of a (standing, organ);
+    # ``by_site`` the same split by the group's known site (None until a member brings one).
+    by_organ: dict[tuple[str, Organ], list[int]] = {}
+    by_site: dict[tuple[str, Organ, str | None], list[int]] = {}
+    sites: list[str | None] = []
     for finding in ordered:
         standing = _standing(finding)
+        site = finding.site or None  # as compatible() reads it: an empty site is unknown
         target = None
         if not _introduces_another(finding, text):
-            for index, group in enumerate(groups):
-                if _standing(group[0]) != standing:
-                    continue
+            for index in _candidates(finding, standing, site, by_organ, by_site):
                 if all(compatible(member, finding) for member in profiles[index].values()):
                     target = index
                     break
         if target is None:
+            target = len(groups)
             groups.append([finding])
             profiles.append({})
-            target = len(groups) - 1
+            sites.append(site)
+            by_organ.setdefault((standing, finding.organ), []).append(target)
+            by_site.setdefault((standing, finding.organ, site), []).append(target)
         else:
             groups[target].append(finding)
+            if sites[target] is None and site is not None:  # the group now has a known site
+                by_site[(standing, finding.organ, None)].remove(target)
+                insort(by_site.setdefault((standing, finding.organ, site), []), target)
+                sites[target] = site
         profiles[target].setdefault(_profile(finding), finding)
     return [_merge(group, f"l{i}") for i, group in enumerate(groups, start=1)]
+
+
+def _candidates(
+    finding: Finding, standing: str, site: str | None, by_organ: dict[tuple[str, Organ], list[int]],
+    by_site: dict[tuple[str, Organ, str | None], list[int]],
+) -> Iterable[int]:
+    """The groups ``finding`` could join, in group order: same standing and organ, and when it has a site,
+    only groups with that site or none yet (any other group holds a mention compatible() refuses)."""
+    if site is None:
+        return by_organ.get((standing, finding.organ), [])
+    return heapq.merge(by_site.get((standing, finding.organ, site), []),
+                       by_site.get((standing, finding.organ, None), []))
 
 
 def _merge(mentions: list[Finding], lesion_id: str) -> Lesion:

@@ -70,6 +70,42 @@ class CalcitrackSettings(BaseSettings):
     """``CALCITRACK_AUTH_LOCKOUT_SECONDS``."""
     corpus: Path | None = None
     """``CALCITRACK_CORPUS``: where ``eval`` finds the gold corpus's reports."""
+    serve_sweep: bool = True
+    """``CALCITRACK_SERVE_SWEEP``: ``calcitrack serve`` runs the reminder ladder on a schedule (false: leave
+    it to a ``calcitrack follow-up sweep`` cron job)."""
+    sweep_interval_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    """``CALCITRACK_SWEEP_INTERVAL_SECONDS``: how often ``serve`` runs the reminder ladder (first run at start)."""
+    # Notifications (docs/notifications.md): each channel is off until switched on.
+    notify_email: bool = False
+    """``CALCITRACK_NOTIFY_EMAIL``: send follow-up notices by e-mail (SMTP)."""
+    notify_fhir: bool = False
+    """``CALCITRACK_NOTIFY_FHIR``: POST follow-up notices as FHIR R4 ``Communication`` resources."""
+    smtp_host: str = "localhost"
+    """``CALCITRACK_SMTP_HOST``."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    """``CALCITRACK_SMTP_PORT``."""
+    smtp_from: str = "calcitrack@localhost"
+    """``CALCITRACK_SMTP_FROM``: the sender address of notices."""
+    smtp_starttls: bool = False
+    """``CALCITRACK_SMTP_STARTTLS``: upgrade the connection with STARTTLS before sending."""
+    smtp_username: str | None = None
+    """``CALCITRACK_SMTP_USERNAME``: log in with this user (and ``CALCITRACK_SMTP_PASSWORD``) when set."""
+    smtp_password: str | None = Field(default=None, repr=False)
+    """``CALCITRACK_SMTP_PASSWORD``."""
+    fhir_base_url: str | None = None
+    """``CALCITRACK_FHIR_BASE_URL``: the FHIR server notices are POSTed to (``<base>/Communication``)."""
+    fhir_token: str | None = Field(default=None, repr=False)
+    """``CALCITRACK_FHIR_TOKEN``: sent as ``Authorization: Bearer <token>`` when set."""
+    notify_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    """``CALCITRACK_NOTIFY_TIMEOUT_SECONDS``: connect/read timeout of one delivery attempt."""
+    notify_due_soon_days: int = Field(default=7, ge=0)
+    """``CALCITRACK_NOTIFY_DUE_SOON_DAYS``: a "due soon" notice goes out this many days before the due date."""
+    notify_max_attempts: int = Field(default=10, ge=1)
+    """``CALCITRACK_NOTIFY_MAX_ATTEMPTS``: after this many failed attempts a notice is marked ``failed``."""
+    notify_backoff_seconds: int = Field(default=60, ge=1)
+    """``CALCITRACK_NOTIFY_BACKOFF_SECONDS``: wait after the first failure; doubled after each further one."""
+    notify_backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
+    """``CALCITRACK_NOTIFY_BACKOFF_MAX_SECONDS``: the longest wait between two attempts."""
 
 
 @lru_cache(maxsize=1)

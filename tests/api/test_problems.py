@@ -64,3 +64,29 @@ def test_unsupported_media_type_is_a_problem(client: TestClient, keys: dict[str,
         **auth(keys["clinician"]), "content-type": "text/plain"})
     assert response.status_code == 415
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _answered_slugs() -> set[str]:
+    """Every problem slug the API can answer: the status defaults, the error-type table, and the slugs the
+    source names literally (``slug="..."`` in a route, ``slug or "..."`` in a handler)."""
+    import re
+    from pathlib import Path
+
+    from calcitrack.api import problems
+
+    package = Path(problems.__file__).resolve().parents[1]
+    named = {m for path in package.rglob("*.py")
+             for m in re.findall(r'slug(?:=| or )"([a-z0-9-]+)"', path.read_text(encoding="utf-8"))}
+    return {*problems._SLUGS.values(), *(p.slug for p in problems.PROBLEM_TYPES.values()), *named}
+
+
+def test_docs_api_lists_every_problem_type_and_no_other() -> None:
+    """docs/api.md once lacked ``cannot-assess`` and listed a ``format-not-supported`` nothing answered."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    table = set(re.findall(r"^\s*\| `([a-z0-9-]+)` \| \d{3} \|", doc, flags=re.MULTILINE))
+    slugs = _answered_slugs()
+    assert {"cannot-assess", "ingest-refused", "body-not-utf8-json"} <= slugs
+    assert table == slugs

@@ -54,7 +54,8 @@ def test_plan_for_names_the_follow_up_from_the_first_actionable_recommendation()
     ])
     plan = plan_for(assessment)
     assert (plan.what, plan.interval, plan.duration) == ("Ultrasound", "P3M..P6M", "P2Y..P3Y")
-    assert plan_for(Assessment(finding_id="f1", action=Action.workup)).what == "workup (no recommendation text)"
+    plain = plan_for(Assessment(finding_id="f1", action=Action.workup))
+    assert plain.what == "Further work-up (no recommendation text)"
 
 
 def test_due_date_from_the_interval_or_the_kb_default(kb: KnowledgeBase) -> None:

@@ -152,10 +152,13 @@ def test_worklist_and_timeline(engine: Engine, mini_kb: KnowledgeBase) -> None:
         row = rows[0]
         for key in ("follow_up_id", "patient_id", "finding_id", "action", "status", "due_date", "what"):
             assert key in row
-        assert row["patient_id"] == "P1" and row["status"] == "pending" and row["responsible"] == "Dr Martin"
+        assert row["patient_id"] == "P1" and row["responsible"] == "Dr Martin"
+        # due 2026-02-19: overdue as of any later day, with no sweep; the stored status is still pending
+        assert (row["status"], row["stored_status"], row["overdue"]) == ("overdue", "pending", True)
+        assert worklist(session, as_of=__import__("datetime").date(2026, 2, 1))[0]["status"] == "pending"
         assert worklist(session, statuses=["done"])[0]["action"] == "surveillance"
         assert worklist(session, due_before=__import__("datetime").date(2026, 1, 1)) == []
-        story = timeline(session, "P1")
+        story = timeline(session, "P1", __import__("datetime").date(2026, 2, 1))
         assert [r["report_id"] for r in story["reports"]] == ["r1", "r2", "r3"]
         assert [f["status"] for f in story["follow_ups"]] == ["done", "cancelled", "pending"]
         assert story["follow_ups"][1]["events"][-1]["event"] == "superseded"
@@ -194,7 +197,8 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    ours = (t.Patient, t.Report, t.Lesion, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent, t.ApiUser, t.ApiKey)
+    ours = (t.Patient, t.Report, t.Lesion, t.Finding, t.Assessment, t.FollowUp, t.AuditEvent, t.ApiUser, t.ApiKey,
+            t.Clinician, t.Notification)
     mine = {table.__tablename__ for table in ours}
 
     def table_of(op: object) -> str | None:

@@ -15,11 +15,11 @@ from calcitrack.app.auth import Principal, may
 from calcitrack.app.follow_ups import FollowUpNotFound, InvalidChange, TransitionRefused, change_follow_up
 from calcitrack.app.ingest import record
 from calcitrack.app.timeline import Timeline, build_timeline, read_timeline
-from calcitrack.app.worklist import Worklist, build_worklist, is_overdue, read_worklist
+from calcitrack.app.worklist import Worklist, build_worklist, read_worklist
 from calcitrack.errors import InputError
-from calcitrack.kb import KnowledgeBase
+from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import SCHEMA_VERSION
-from calcitrack.registry import session_scope
+from calcitrack.registry import queries, session_scope
 from calcitrack.registry import tables as t
 
 READER = Reader(Principal(name="dr.martin", role="clinician", key_prefix="abc"), channel="ui", client="10.0.0.7")
@@ -40,11 +40,24 @@ def _patient_events(engine: Engine) -> list[t.AuditEvent]:
     return events
 
 
-def test_overdue_has_one_definition() -> None:
-    day = dt.date(2026, 1, 10)
-    assert is_overdue("pending", dt.date(2026, 1, 9), day) and not is_overdue("pending", day, day)
-    assert is_overdue("overdue", dt.date(2030, 1, 1), day)  # marked by the ladder, whatever the date
-    assert not is_overdue("done", dt.date(2020, 1, 1), day)  # closed follow-ups are never overdue
+def test_overdue_has_one_definition(stored: Engine) -> None:
+    """One SQL expression (registry.queries.overdue) judges every read: before, on and after the due date,
+    marked by the ladder whatever the date, never once closed."""
+    with session_scope(stored) as session:
+        row = session.scalars(select(t.FollowUp)).one()
+        due = row.due_date
+
+        def late(day: dt.date) -> bool:
+            return bool(session.scalar(select(queries.overdue(day)).where(t.FollowUp.id == row.id)))
+
+        assert late(due + dt.timedelta(days=1)) and not late(due)
+        row.status = "overdue"
+        session.flush()
+        assert late(due - dt.timedelta(days=400))  # marked by the ladder, whatever the date
+        row.status = "done"
+        session.flush()
+        assert not late(due + dt.timedelta(days=4000))  # closed follow-ups are never overdue
+        session.rollback()
 
 
 def test_worklist_is_typed_overdue_is_judged_as_of_and_the_read_is_audited(stored: Engine) -> None:
@@ -117,7 +130,8 @@ def test_cds_cards_come_from_the_read_models(stored: Engine) -> None:
     [unaddressed] = cds.unaddressed_cards(untracked, "https://ehr")
     lesion = story.reports[0].lesions[0]
     assert cds.parse_card_uuid(unaddressed["uuid"]) == ("finding", lesion.main_finding_id)
-    assert f"assessed as {lesion.action}" in unaddressed["summary"]
+    action_words = get_kb().text(f"action_short.{lesion.action}", "en")  # cards show words, not codes
+    assert f"assessed as {action_words}" in unaddressed["summary"]
     with session_scope(stored) as session:
         cards = cds.patient_cards(session, READER, ["P1"], "https://ehr")
     assert len(cards) == 1

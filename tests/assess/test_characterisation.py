@@ -77,10 +77,10 @@ def test_compiled_rules_agree_with_holds_on_every_golden_case() -> None:
     from calcitrack.assess.engine import _ruleset, holds
     from calcitrack.assess.golden import load_golden
     from calcitrack.kb.facts import facts_for
-    from calcitrack.kb.loader import get_kb
+    from calcitrack.kb.loader import get_kb, golden_path
 
     kb = get_kb()
-    for case in load_golden(Path("tests/golden/cases.yaml")):
+    for case in load_golden(golden_path()):
         facts = facts_for(Finding.model_validate(case.finding), PatientContext.model_validate(case.context))
         ruleset = _ruleset(kb, case.policy)
         expected = [all(holds(t, facts) for t in rule.when) for rule in ruleset.rules]

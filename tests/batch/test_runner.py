@@ -15,7 +15,14 @@ from tests.batch.helpers import write_csv, write_jsonl, write_parquet
 
 from calcitrack.batch import BatchOptions, run_batch
 from calcitrack.batch.records import FINDINGS_SCHEMA, LESIONS_SCHEMA, REPORTS_SCHEMA, Columns
-from calcitrack.batch.runner import ChunkEngine, Engine, InProcessEngine, engine_factory, register_engine
+from calcitrack.batch.runner import (
+    ChunkEngine,
+    Engine,
+    InProcessEngine,
+    engine_factory,
+    output_format,
+    register_engine,
+)
 from calcitrack.batch.sources import Item
 from calcitrack.batch.work import ChunkResult, OutputFormat, WorkConfig
 from calcitrack.errors import InputError
@@ -236,21 +243,61 @@ def test_the_runner_runs_the_engine_registered_under_the_engine_name(tmp_path: P
     assert [a["report"]["id"] for a in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in corpus[:10]]
 
 
+@pytest.mark.parametrize(("name", "asked", "chosen"), [
+    ("res.parquet", None, OutputFormat.parquet),
+    ("res.PARQUET", None, OutputFormat.parquet),
+    ("res.jsonl", None, OutputFormat.jsonl),
+    ("res.ndjson", None, OutputFormat.jsonl),
+    ("results", None, OutputFormat.jsonl),
+    ("results", OutputFormat.parquet, OutputFormat.parquet),
+    ("res.parquet", OutputFormat.parquet, OutputFormat.parquet),
+    ("res.out", OutputFormat.parquet, OutputFormat.parquet),
+])
+def test_the_output_format_follows_the_out_extension(name: str, asked: OutputFormat | None,
+                                                      chosen: OutputFormat) -> None:
+    assert output_format(Path(name), asked) == chosen
+
+
+@pytest.mark.parametrize(("name", "asked"), [("res.parquet", OutputFormat.jsonl), ("res.jsonl", OutputFormat.parquet)])
+def test_a_format_contradicting_the_out_extension_is_refused(name: str, asked: OutputFormat) -> None:
+    with pytest.raises(InputError, match=rf"--out {name}: the extension \.\w+ means --format \w+, but --format "
+                                         rf"{asked.value} was asked"):
+        output_format(Path(name), asked)
+
+
+def test_out_named_parquet_without_format_writes_parquet_tables(tmp_path: Path,
+                                                                 corpus: list[dict[str, Any]]) -> None:
+    """The issue: ``--out res.parquet`` used to get JSON lines; now a Parquet directory of that name."""
+    src = write_jsonl(tmp_path / "in.jsonl", corpus[:6])
+    stats = run_batch(BatchOptions(input=src, out=tmp_path / "res.parquet", workers=1, chunk_size=4))
+    assert stats.ok == 6 and (tmp_path / "res.parquet").is_dir()
+    reports = pq.read_table(tmp_path / "res.parquet" / "reports")
+    assert reports.schema.equals(REPORTS_SCHEMA)
+    assert reports.column("report_id").to_pylist() == [r["id"] for r in corpus[:6]]
+
+
 def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
     with pytest.raises(InputError, match=r"--engine gpu: no such engine \(known: local"):
         engine_factory("gpu")
 
 
 def test_batch_does_not_import_spark_the_spark_module_registers_its_engine() -> None:
-    """In a fresh interpreter: the runner alone leaves calcitrack.spark unimported (no PySpark, no cycle);
-    asking for the spark engine loads the plugin module, whose factory is then the registered one."""
+    """In a fresh interpreter: the runner alone leaves calcitrack.spark unimported (no PySpark, no cycle)
+    and does not know the spark engine; importing the Spark module (what the CLI does for --engine spark)
+    registers its factory."""
     code = (
         "import sys\n"
         "from calcitrack.batch.runner import engine_factory, run_batch\n"
+        "from calcitrack.errors import InputError\n"
         "assert 'calcitrack.spark' not in sys.modules, 'batch imported spark'\n"
-        "factory = engine_factory('spark')\n"
+        "try:\n"
+        "    engine_factory('spark')\n"
+        "    raise SystemExit('the runner loaded spark by itself')\n"
+        "except InputError:\n"
+        "    pass\n"
+        "assert 'calcitrack.spark' not in sys.modules, 'batch imported spark'\n"
         "import calcitrack.spark\n"
-        "assert factory is calcitrack.spark.spark_engine\n"
+        "assert engine_factory('spark') is calcitrack.spark.spark_engine\n"
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

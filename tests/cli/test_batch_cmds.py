@@ -69,14 +69,21 @@ def make_input(kind: str, directory: Path) -> Path:
     ("blank lines", (), "b.jsonl: no reports"),
     ("unknown suffix", (), "pass --input-format"),
     ("good", ("--chunk-size", "0"), "Invalid value for '--chunk-size'"),
+    ("good", ("--out", "res.parquet", "--format", "jsonl"),
+     "--out res.parquet: the extension .parquet means --format parquet, but --format jsonl was asked"),
 ])
 def test_input_problems_are_one_line_and_exit_2(tmp_path: Path, kind: str, args: tuple[str, ...],
                                                   message: str) -> None:
     src = make_input(kind, tmp_path)
-    result = run(str(src), "--out", str(tmp_path / "o.jsonl"), *args)
+    if "--out" in args:  # the output named relative to tmp_path, so the message quotes it as given
+        result = subprocess.run([sys.executable, "-m", "calcitrack", "batch", str(src), *args], capture_output=True,
+                                text=True, timeout=300, cwd=tmp_path)
+    else:
+        result = run(str(src), "--out", str(tmp_path / "o.jsonl"), *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
-    if kind != "good":
+    assert not (tmp_path / "res.parquet").exists()
+    if kind != "good" or "--out" in args:
         assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: ")
 
 

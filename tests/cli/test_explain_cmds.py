@@ -18,10 +18,11 @@ from calcitrack.models import Analysis, Finding, PatientContext, Report
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CALCITRACK_POLICY"}
     return subprocess.run(
-        [sys.executable, "-m", "calcitrack", *args], capture_output=True, text=True, env=env, timeout=180, cwd=ROOT
+        [sys.executable, "-m", "calcitrack", *args], capture_output=True, text=True, env=env, timeout=180, cwd=ROOT,
+        input=stdin if stdin is not None else "",
     )
 
 
@@ -53,7 +54,7 @@ def test_explain_defaults_to_the_report_language(analysis_file: Path) -> None:
         ("radiologist", "text", "most consistent with a calcified granuloma; no follow-up imaging needed."),
         ("clinician", "markdown", "# Clinician summary"),
         ("patient", "html", "<!DOCTYPE html>"),
-        ("patient", "text", "No more scans are needed for this spot."),
+        ("patient", "text", "No more scans are needed for this."),
     ],
 )
 def test_explain_every_audience(analysis_file: Path, audience: str, fmt: str, expected: str) -> None:
@@ -94,6 +95,29 @@ def test_explain_a_text_report(tmp_path: Path) -> None:
     result = run("explain", str(report), "--audience", "radiologist", "--lang", "en")
     assert result.returncode == 0, result.stderr
     assert "calcification" in result.stdout.lower()
+
+
+def test_explain_reads_an_analysis_json_from_stdin(analysis_file: Path) -> None:
+    """``-`` is stdin, as for ``analyze``: the same output as from the file."""
+    from_file = run("explain", str(analysis_file), "--audience", "radiologist")
+    piped = run("explain", "-", "--audience", "radiologist", stdin=analysis_file.read_text(encoding="utf-8"))
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == from_file.stdout and "Calcification ponctuée de 4 mm du segment VII" in piped.stdout
+
+
+def test_explain_reads_a_report_text_from_stdin() -> None:
+    result = run("explain", "-", "--audience", "radiologist", "--lang", "en",
+                 stdin="Liver ultrasound. Findings: 4 mm punctate calcification in segment VII.")
+    assert result.returncode == 0, result.stderr
+    assert "calcification" in result.stdout.lower()
+
+
+@pytest.mark.parametrize(("stdin", "message"), [("", "error: <stdin>: empty report"),
+                                                ("{oops", "error: <stdin>: invalid JSON at line 1")])
+def test_explain_bad_stdin_is_one_line_and_exit_2(stdin: str, message: str) -> None:
+    result = run("explain", "-", stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(message) and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_ask_json_contract() -> None:

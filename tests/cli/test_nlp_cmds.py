@@ -67,6 +67,39 @@ def test_analyze_bad_input_is_one_line(tmp_path: Path, content: bytes, message: 
     assert "Traceback" not in result.stderr
 
 
+def test_analyze_unknown_policy_is_one_line_naming_the_known_ones_exit_2(tmp_path: Path) -> None:
+    """The issue: it printed "knowledge base unavailable", dropped every assessment and exited 0."""
+    path = tmp_path / "r.txt"
+    path.write_text(REPORT, encoding="utf-8")
+    result = run("analyze", str(path), "--policy", "bogus", "--format", "json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: --policy 'bogus': unknown policy; known policies: seed, standard"
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_analyze_a_large_report_shows_a_status_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  terminal: bool) -> None:
+    """Over STATUS_BYTES a spinner goes to stderr on a terminal; a script capturing stderr sees nothing extra."""
+    import io
+
+    from rich.console import Console
+
+    from calcitrack.cli import app as app_module
+    from calcitrack.cli import nlp_cmds
+
+    if "analyze" not in {c.name for c in app_module.app.registered_commands}:
+        app_module._register_all()
+    path = tmp_path / "r.txt"
+    path.write_text(REPORT, encoding="utf-8")
+    stderr = io.StringIO()
+    monkeypatch.setattr(nlp_cmds, "err_console", Console(file=stderr, force_terminal=terminal, width=80))
+    monkeypatch.setattr(nlp_cmds, "STATUS_BYTES", 10)
+    result = CliRunner().invoke(app_module.app, ["analyze", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"]
+    assert ("analysing a 0.0 MB report..." in stderr.getvalue()) is terminal
+
+
 def test_analyze_endless_stream_is_refused_after_the_limit() -> None:
     """/dev/zero never ends: the command reads one byte past the limit, then refuses, instead of filling memory."""
     result = run("analyze", "/dev/zero")

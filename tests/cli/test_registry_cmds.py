@@ -42,6 +42,19 @@ def test_db_upgrade_creates_then_reports_up_to_date(db_url: str) -> None:
     assert again.returncode == 0 and "up to date" in again.stdout
 
 
+def test_db_upgrade_refuses_a_mistyped_sqlite_directory_unless_create(tmp_path: Path) -> None:
+    """The issue: a mistyped path silently created directories (and an empty registry) instead of failing."""
+    url = f"sqlite:///{tmp_path / 'typo' / 'deeper' / 'registry.db'}"
+    refused = run_cli("db", "upgrade", "--database", url)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == (f"error: {tmp_path / 'typo' / 'deeper'}: no such directory for the SQLite "
+                                      f"database {url}; check the path, or pass --create to create it")
+    assert not (tmp_path / "typo").exists()
+    created = run_cli("db", "upgrade", "--database", url, "--create")
+    assert created.returncode == 0, created.stderr
+    assert "empty ->" in created.stdout and (tmp_path / "typo" / "deeper" / "registry.db").is_file()
+
+
 def test_commands_refuse_a_database_without_schema(db_url: str) -> None:
     result = run_cli("worklist", "--database", db_url)
     assert result.returncode == 2
@@ -69,7 +82,15 @@ def test_series_via_cli_is_idempotent_and_escalated(db_url: str, engine: Engine,
     rows = loads(run_cli("worklist", "--format", "json", "--database", db_url))
     assert isinstance(rows, list) and len(rows) == 1
     row = rows[0]
-    assert row["action"] in ("workup", "urgent") and row["patient_id"] == "P1" and row["status"] == "pending"
+    # the responsible clinician and the date of the exam that made the recommendation (issue 17)
+    assert (row["responsible"], row["exam_date"], row["report_id"]) == ("Dr Martin", "2026-01-20", "r3")
+    table = run_cli("worklist", "--database", db_url)
+    assert table.returncode == 0, table.stderr
+    assert "exam date" in table.stdout and "responsible" in table.stdout
+    assert "2026-01-20" in table.stdout and "Dr Martin" in table.stdout
+    assert row["action"] in ("workup", "urgent") and row["patient_id"] == "P1"
+    # due soon after 2026-01-20: past due today, so shown overdue with no sweep (stored status unchanged)
+    assert (row["status"], row["stored_status"]) == ("overdue", "pending")
     assert {"follow_up_id", "finding_id", "due_date", "what"} <= set(row)
 
     story = loads(run_cli("timeline", "P1", "--format", "json", "--database", db_url))

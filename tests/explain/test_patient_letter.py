@@ -26,6 +26,9 @@ SAMPLE_VALUES: dict[str, Any] = {
     "interval": "3–6 months",
     "duration": "2–3 years",
     "segment": "VII",
+    "signs": "a fever or pain in your belly",
+    "n": 2,
+    "text": "The scan showed a small spot of calcium in your liver.",
 }
 FRENCH_VALUES: dict[str, Any] = {
     "where": "dans votre foie",
@@ -33,6 +36,9 @@ FRENCH_VALUES: dict[str, Any] = {
     "interval": "3 à 6 mois",
     "duration": "2 à 3 ans",
     "segment": "VII",
+    "signs": "de la fièvre ou des douleurs au ventre",
+    "n": 2,
+    "text": "L'examen montre une petite tache de calcium dans votre foie.",
 }
 FRIGHTENING = re.compile(
     r"\b(fatal|deadly|death|die|dying|malignant|emergency|alarming|terminal|"
@@ -110,17 +116,16 @@ def test_fact_sentences_of_the_letter_carry_sources(kb: KnowledgeBase) -> None:
 
 def test_scenario_letter_in_english(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:
     text = explain_analysis(analyses["granuloma"], "en", "patient", kb=kb)
-    assert "The scan showed a spot of calcium in your liver. It is 4 mm across." in text
-    assert kb.conditions["calcified_granuloma"].patient_summary is not None
-    assert kb.conditions["calcified_granuloma"].patient_summary.en.strip() in text
-    assert "No more scans are needed for this spot." in text
+    assert "The scan showed a small spot of calcium in your liver. It is about 4 mm across." in text
+    assert Texts(kb).render("letter.cause.calcified_granuloma", "en") in text
+    assert "No more scans are needed for this." in text
     assert "segment" not in text.lower()
 
 
 def test_scenario_letter_in_french(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:
     text = explain_analysis(analyses["granuloma"], "fr", "patient", kb=kb)
-    assert "L'examen montre une tache de calcium dans votre foie. Elle mesure 4 mm." in text
-    assert "Aucun autre examen n'est nécessaire pour cette tache." in text
+    assert "L'examen montre une petite tache de calcium dans votre foie. Elle mesure environ 4 mm." in text
+    assert "Aucun autre examen n'est nécessaire pour cela." in text
 
 
 def test_seed_policy_letter_gives_the_schedule(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:
@@ -133,7 +138,7 @@ def test_seed_policy_letter_gives_the_schedule(analyses: dict[str, Analysis], kb
 def test_urgent_letter_asks_to_contact_the_doctor_soon(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:
     text = explain_analysis(analyses["cancer"], "en", "patient", kb=kb)
     assert "Please contact your doctor soon" in text
-    assert "The cause of this spot is not known yet." in text
+    assert "The cause is not known yet." in text
 
 
 def test_printable_html_letter_escapes_and_prints(analyses: dict[str, Analysis], kb: KnowledgeBase) -> None:

@@ -171,7 +171,8 @@ def test_faq_answers_are_plain_language(kb: KnowledgeBase) -> None:
 
 def test_every_condition_is_reachable_by_its_names(kb: KnowledgeBase) -> None:
     """General retrieval, not rules for the evaluation set: aspect questions built from each condition's
-    first two names in each language reach that condition (452 questions with the current KB)."""
+    first two names in each language reach that condition (468 questions with the current KB; 461
+    reached since round 3 of issue 17, when intent words inside a named condition's name became topic)."""
     templates = {
         "en": ["what is {n}?", "is {n} dangerous?", "how is {n} treated?", "what tests for {n}?"],
         "fr": ["qu'est-ce que {n} ?", "{n} : est-ce grave ?", "comment traiter {n} ?", "quels examens pour {n} ?"],
@@ -184,4 +185,4 @@ def test_every_condition_is_reachable_by_its_names(kb: KnowledgeBase) -> None:
                     answer = answer_question(form.format(n=name), kb=kb)
                     total += 1
                     right += answer.answered and answer.condition_id == condition.id
-    assert right / total >= 0.95, f"{right}/{total}"
+    assert right / total >= 0.98, f"{right}/{total}"

@@ -227,7 +227,7 @@ def test_unaddressed_lesion_named_twice_is_one_card(client: TestClient, keys: di
     [card] = unaddressed
     check_card(card)
     assert parse_card_uuid(card["uuid"]) == ("finding", lead)
-    assert card["indicator"] == "warning" and "assessed as workup" in card["summary"]  # the lesion's assessment
+    assert card["indicator"] == "warning" and "assessed as work-up" in card["summary"]  # the lesion's assessment
     assert "named 2 times" in card["detail"] and "11 mm" in card["summary"]
     with session_scope(engine) as session:  # a follow-up on any mention tracks the lesion
         session.add(t.FollowUp(**{**kept, "finding_pk": mention}))

@@ -44,6 +44,10 @@ SR_INTENT = {"proposal", "plan", "directive", "order", "original-order", "reflex
              "instance-order", "option"}
 CAREPLAN_INTENT = {"proposal", "plan", "order", "option"}
 
+ACTION_WORDS = {"no_followup": "no follow-up", "surveillance": "surveillance", "workup": "work-up", "urgent": "urgent",
+                "out_of_scope": "out of scope"}
+"""The English words of the actions in display texts (KB texts ``action_short.*``): codes never show."""
+
 
 def by_type(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
@@ -94,7 +98,7 @@ def test_round_trip_diagnostic_report_to_bundle() -> None:
     assert "main mention f1" in evidence[0] and "(impression;" in evidence[1]  # text order, main one marked
     assert {"code": {"text": "calcification pattern"}, "valueString": "coarse"} in first["component"]
     [assessment] = [a for a in analysis.assessments if a.lesion_id == current[0].id]
-    assert first["interpretation"][0]["text"] == f"calcitrack action: {assessment.action.value}"
+    assert first["interpretation"][0]["text"] == f"calcitrack action: {ACTION_WORDS[assessment.action.value]}"
     requests = by_type(bundle, "ServiceRequest")
     expected = sum(1 for a in analysis.assessments for r in a.recommendations if r.kind != RecommendationKind.none)
     expected += sum(1 for r in analysis.report_recommendations if not r.no_followup)
@@ -104,7 +108,7 @@ def test_round_trip_diagnostic_report_to_bundle() -> None:
     [plan] = by_type(bundle, "CarePlan")
     assert [a["reference"]["reference"] for a in plan["resource"]["activity"]] == [r["fullUrl"] for r in requests]
     assert {"reference": obs_url} in plan["resource"]["supportingInfo"]
-    assert "l1 (liver, segment VI): workup" in plan["resource"]["description"]
+    assert "l1 (liver, segment VI): work-up" in plan["resource"]["description"]
 
 
 def test_one_lesion_named_twice_is_one_observation_without_fallback_request() -> None:
@@ -117,8 +121,9 @@ def test_one_lesion_named_twice_is_one_observation_without_fallback_request() ->
     assert obs["identifier"][0]["value"] == "R-3MM/l1"
     assert obs["valueQuantity"]["value"] == 3.0
     assert {"code": {"text": "count"}, "valueInteger": 2} in obs["component"]
-    assert obs["interpretation"][0]["text"] == f"calcitrack action: {analysis.assessments[0].action.value}"
-    assert any(n["text"].startswith("Mentions disagree on count") for n in obs["note"])
+    action = analysis.assessments[0].action.value
+    assert obs["interpretation"][0]["text"] == f"calcitrack action: {ACTION_WORDS[action]}"
+    assert any(n["text"].startswith("Mentions disagree on number") for n in obs["note"])
     texts = [e["resource"]["code"]["text"] for e in by_type(bundle, "ServiceRequest")]
     assert not any("Characterise the finding" in t for t in texts), texts
 
@@ -164,9 +169,9 @@ def test_mapping_conventions_on_a_built_analysis() -> None:
     assert "valueQuantity" not in observations[1]  # size not stated: no value
     assert observations[1]["bodySite"]["text"] == "aorta"
     assert observations[0]["effectiveDateTime"] == "2026-02-03"
-    assert {"code": {"text": "characterisation"}, "valueCodeableConcept": {"text": "granuloma"}} \
+    assert {"code": {"text": "characterisation"}, "valueCodeableConcept": {"text": "calcified granuloma"}} \
         in observations[0]["component"]
-    assert 'Characterisation granuloma: "granulomatous"' in [n["text"] for n in observations[0]["note"]]
+    assert 'Characterisation calcified granuloma: "granulomatous"' in [n["text"] for n in observations[0]["note"]]
     requests = [e["resource"] for e in by_type(bundle, "ServiceRequest")]
     assert len(requests) == 2  # kind "none", a repeated recommendation, "no follow-up" statements: no request
     assert requests[0]["identifier"][0]["value"] == "R-9/l1/us6"

@@ -47,8 +47,8 @@ def test_packaged_constants_and_their_attribute_names() -> None:
 
 
 def test_kb_check_counts_constants() -> None:
-    report = check_kb(get_kb(), Path("tests/golden/cases.yaml"))
-    assert report.counts["constants"] == 5
+    report = check_kb(get_kb())
+    assert report.counts["constants"] == 7
     assert report.ok, report.problems
 
 
@@ -56,7 +56,7 @@ def test_kb_without_constants_inherits_the_packaged_ones(mini_kb) -> None:
     assert mini_kb.constants_inherited
     assert mini_kb.constants.child_age.limit_years == 16
     report = check_kb(mini_kb, Path("/nonexistent/cases.yaml"))
-    assert report.counts["constants"] == 5
+    assert report.counts["constants"] == 7
 
 
 def test_own_constants_change_the_derived_facts(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ def _broken(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
 
 
 def test_mini_kb_loads(mini_kb) -> None:
-    assert mini_kb.kb_version == "test-1"
+    assert mini_kb.kb_version.startswith("test-1+lex.")  # declared version + digest of the lexicons used
     assert set(mini_kb.conditions) == {"granuloma", "metastasis", "stones"}
     assert mini_kb.rule("R_small").action.value == "no_followup"
 

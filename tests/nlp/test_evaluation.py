@@ -213,3 +213,25 @@ def test_written_sets_offsets_and_occurrences(path: Path, per_language: int) -> 
             starts = [m.start() for m in re.finditer(re.escape(mention["anchor"]), doc.text)]  # as score.py
             assert starts[mention["occ"]] == start, (doc.id, mention["anchor"], mention["occ"])
         gold_actions(doc)  # null, one action or a list of actions, each a known level
+
+
+def test_gold_sources_resolve_under_the_corpus_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CALCITRACK_CORPUS`` is read through the settings object (one place, one error format)."""
+    from calcitrack.settings import get_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "reports.jsonl").write_text(json.dumps({"id": 7, "text": "A calcification."}) + "\n", encoding="utf-8")
+    gold = tmp_path / "elsewhere" / "gold" / "dev.jsonl"
+    gold.parent.mkdir(parents=True)
+    gold.write_text(json.dumps({"id": "d1", "lang": "en", "source": "reports.jsonl#7", "findings": []}) + "\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("CALCITRACK_CORPUS", str(corpus))
+    get_settings.cache_clear()
+    try:
+        assert load_gold(gold)[0].text == "A calcification."
+    finally:
+        monkeypatch.delenv("CALCITRACK_CORPUS")
+        get_settings.cache_clear()
+    with pytest.raises(InputError, match=r"reports.jsonl#7: cannot read .*elsewhere/reports.jsonl: No such file"):
+        load_gold(gold)  # without the setting: the gold file's own corpus directory, which lacks the report

@@ -3,7 +3,7 @@ count). One group per mechanism, each with English and French sentences written 
 
 from __future__ import annotations
 
-from calcitrack.models import Finding, Organ, Report
+from calcitrack.models import Finding, IntervalChange, Organ, Report
 from calcitrack.nlp import read_report
 
 
@@ -223,3 +223,34 @@ def test_hyperechoic_focus_confirmed_elsewhere() -> None:
                                                                           "foyers hyperéchogènes"]
     # without a shadowing one anywhere, a hyperechoic image is not a calcification
     assert _read("Indication : foyer hyperéchogène hépatique.\nRésultats : foie normal.", "fr") == []
+
+
+# --- organ: a preposition that spells an organ word ("au sein de" = within) -------------------------------
+
+def test_french_within_is_not_the_breast() -> None:
+    fr = _one("Foie : masse de 40 mm du segment VI, avec des calcifications grossières au sein de la lésion.", "fr")
+    assert fr.organ == Organ.liver
+    breast = _one("Sein gauche : microcalcifications regroupées du quadrant supéro-externe.", "fr")
+    assert breast.organ == Organ.other
+
+
+# --- organ: the duct named by its adjective, and the stone pairing stem that covers both ----------------
+
+def test_french_bile_duct_adjective_and_noun() -> None:
+    adjective = _one("Conclusion : lithiase cholédocienne, sans dilatation des voies biliaires intra-hépatiques.", "fr")
+    assert (adjective.organ, adjective.site) == (Organ.biliary, "common_bile_duct")
+    noun = _one("Voies biliaires : un calcul du cholédoque est visible, la voie biliaire mesure 9 mm.", "fr")
+    assert noun.organ == Organ.biliary
+
+
+# --- interval change written as two sizes: the direction comes from the numbers ----------------------------
+
+def test_change_written_as_two_sizes() -> None:
+    en = _one("Compared with 2022, the splenic calcification went from 4 to 7 mm.", "en")
+    assert en.interval_change == IntervalChange.increased
+    fr = _one("Par rapport à 2022, la calcification splénique est passée de 7 à 4 mm.", "fr")
+    assert fr.interval_change == IntervalChange.decreased
+    units = _one("Calcification hépatique de 1,2 cm contre 8 mm auparavant.", "fr")
+    assert units.interval_change == IntervalChange.increased
+    ranged = _one("Multiple hepatic calcifications ranging from 2 to 6 mm.", "en")
+    assert ranged.interval_change is None  # a range of sizes, not a change

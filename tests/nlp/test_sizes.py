@@ -49,3 +49,15 @@ def test_counts() -> None:
     assert finding("Plusieurs calcifications spléniques.", "calcifications", "fr").count == "multiple"
     assert finding("Une calcification splénique.", "calcification", "fr").count == "single"
     assert finding("Lithiase vésiculaire.", "Lithiase", "fr").count is None
+
+
+def test_container_size_is_skipped_unless_the_anchor_names_the_container() -> None:
+    """A duct's calibre is not the stone's; but when the anchor itself is "stone of the duct", the size
+    that follows it is the stone's."""
+    en = "The common duct measures 12 mm and holds a 7 mm stone."
+    assert read_size(en, en.index("stone"), en.index("stone") + 5, "en") == 7.0
+    fr = "Un calcul du cholédoque de 7 mm est visible."
+    anchor = "calcul du cholédoque"
+    assert read_size(fr, fr.index(anchor), fr.index(anchor) + len(anchor), "fr") == 7.0
+    duct = "Cholédoque de 12 mm, sans calcul visible."
+    assert read_size(duct, duct.index("calcul"), duct.index("calcul") + 6, "fr") is None

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from tests.registry.conftest import liver, make_analysis
 
+from calcitrack.app.follow_ups import grace_days
 from calcitrack.app.ingest import record
 from calcitrack.errors import InputError
 from calcitrack.kb import KnowledgeBase
@@ -16,6 +17,9 @@ from calcitrack.registry import followups, session_scope
 from calcitrack.registry import tables as t
 from calcitrack.registry.audit import AuditError
 from calcitrack.registry.queries import metrics
+
+GRACE = grace_days()
+"""The KB's reminder_grace_days (surveillance 30, workup 14, urgent 2), as app.follow_ups.run_sweep passes them."""
 
 
 def _one_follow_up(engine: Engine, kb: KnowledgeBase, date: str = "2025-01-10") -> int:
@@ -94,15 +98,15 @@ def test_transfer_is_audited(engine: Engine, mini_kb: KnowledgeBase) -> None:
 def test_sweep_marks_overdue_then_escalates(engine: Engine, mini_kb: KnowledgeBase) -> None:
     fid = _one_follow_up(engine, mini_kb)  # due 2025-04-10
     with session_scope(engine) as session:
-        assert followups.sweep(session, dt.date(2025, 4, 10), actor="t", source="s").overdue == []
+        assert followups.sweep(session, dt.date(2025, 4, 10), actor="t", source="s", grace_days=GRACE).overdue == []
     with session_scope(engine) as session:
-        first = followups.sweep(session, dt.date(2025, 4, 11), actor="t", source="s")
+        first = followups.sweep(session, dt.date(2025, 4, 11), actor="t", source="s", grace_days=GRACE)
         assert first.overdue == [fid] and first.escalated == []
     with session_scope(engine) as session:
-        second = followups.sweep(session, dt.date(2025, 5, 20), actor="t", source="s")
+        second = followups.sweep(session, dt.date(2025, 5, 20), actor="t", source="s", grace_days=GRACE)
         assert second.overdue == [] and second.escalated == [fid]
     with session_scope(engine) as session:
-        assert followups.sweep(session, dt.date(2025, 6, 20), actor="t", source="s").escalated == []
+        assert followups.sweep(session, dt.date(2025, 6, 20), actor="t", source="s", grace_days=GRACE).escalated == []
         row = session.get(t.FollowUp, fid)
         assert row is not None and row.status == "overdue" and row.escalated_at is not None
         m = metrics(session, dt.date(2025, 6, 20))

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 
 from calcitrack.api.app import create_app
 from calcitrack.api.settings import Settings
+from calcitrack.app.follow_ups import grace_days
 from calcitrack.app.ingest import ingest_items, read_items
+from calcitrack.kb import get_kb
 from calcitrack.registry import followups
 from calcitrack.registry.db import make_engine, session_scope, upgrade
 
@@ -34,7 +36,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(eng)
     ingest_items(eng, read_items(str(EXAMPLES)), actor="test", source="test")
     with session_scope(eng) as session:
-        followups.sweep(session, dt.date.today(), actor="test", source="test")
+        followups.sweep(session, dt.date.today(), actor="test", source="test", grace_days=grace_days(get_kb()))
     yield eng
     eng.dispose()
 

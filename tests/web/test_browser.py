@@ -127,7 +127,7 @@ def test_log_in_and_analyse_english_and_french(page, server) -> None:  # type: i
     page.get_by_role("button", name="Analyse", exact=True).click()
     mark = page.locator("pre.report mark.finding").first
     expect(mark).to_have_attribute("data-action", "urgent")
-    expect(mark).to_have_attribute("title", re.compile(r"^organ: biliary;.*size: 8 mm;.*action: Urgent"))
+    expect(mark).to_have_attribute("title", re.compile(r"^organ: bile ducts;.*size: 8 mm;.*action: Urgent"))
     # the impression names the lesion by its disease ("Choledocholithiasis"): that word characterises the
     # lesion (a stone) rather than being a second calcification mention
     expect(page.locator("pre.report mark.act-urgent")).to_have_count(1)
@@ -168,8 +168,31 @@ def test_missing_information_answer_reruns_assessment(page, server) -> None:  # 
     page.locator("#context-form").get_by_label("Known cancer").select_option("colorectal_mucinous")
     page.get_by_role("button", name="Re-assess with these answers").click()
     expect(page.locator("pre.report mark.finding")).to_have_attribute("data-action", "urgent")
-    expect(page.get_by_text("Patient context used: Known cancer = colorectal_mucinous")).to_be_visible()
+    expect(page.get_by_text("Patient context used: Known cancer = colorectal (mucinous)")).to_be_visible()
     shot(page, "analyse-answered")
+
+
+def test_switching_language_keeps_the_form(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: EN -> FR on the analyse page keeps the text, the policy and the answers (re-posted, not a GET)."""
+    expect = sync_api.expect
+    log_in(page, server, "claude.md")
+    text = "Liver: 12 mm coarse calcification in segment IV."
+    page.get_by_label("Report text").fill(text)
+    page.get_by_label("Policy").select_option("seed")
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.locator("#context-form").get_by_label("Known cancer").select_option("colorectal_mucinous")
+    page.get_by_role("button", name="Re-assess with these answers").click()
+    expect(page.locator("pre.report mark.finding")).to_have_attribute("data-action", "urgent")
+    page.locator(".langs a[hreflang=fr]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_label("Texte du compte rendu")).to_have_value(text)
+    expect(page.locator("#policy")).to_have_value("seed")
+    expect(page.locator("pre.report mark.finding")).to_have_attribute("data-action", "urgent")
+    expect(page.locator("#context-used")).to_contain_text("Cancer connu = colorectal (mucineux)")
+    page.locator(".langs a[hreflang=en]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_label("Report text")).to_have_value(text)
+    expect(page.locator("#context-used")).to_contain_text("Known cancer = colorectal (mucinous)")
 
 
 def test_a_lesion_block_lists_and_highlights_its_mentions(page, server) -> None:  # type: ignore[no-untyped-def]

@@ -19,11 +19,14 @@ from calcitrack.app.worklist import Worklist
 from calcitrack.interop.cdshooks import SERVICE_ID
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import session_scope
+from calcitrack.web.worklist import notices_text
 
 PATIENT = "DEMO-001"
 
 
 def _csv_value(value: Any) -> str:
+    if isinstance(value, list):  # the notices: one cell (calcitrack.web.worklist.notices_text)
+        return notices_text(value)
     return "" if value is None else str(value)
 
 

@@ -6,9 +6,11 @@ serve`` has uvicorn build one per worker process from the environment. Nothing h
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -18,6 +20,7 @@ from calcitrack.api.headers import SecurityHeadersMiddleware
 from calcitrack.api.limits import BodySizeLimitMiddleware
 from calcitrack.api.logging import AccessLogMiddleware, safe_exception_fields
 from calcitrack.api.routes import analyze, ask, follow_ups, health, ingest, kb, patients, worklist
+from calcitrack.api.schedule import sweep_forever
 from calcitrack.api.settings import Settings
 from calcitrack.app.ratelimit import FailedAuthLimiter
 from calcitrack.interop import cdshooks
@@ -44,6 +47,10 @@ def warm_up() -> None:
     from calcitrack.explain import answer_question
 
     answer_question("What is a liver calcification?", "en")
+    # the KB, pipelines and Q&A index live as long as the server: left out of garbage collection, they are
+    # not walked again by every full collection the requests trigger (see calcitrack.batch.work.warm_up)
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,7 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 warm_up()
             except Exception as exc:  # a broken KB or NLP shows in /ready and in the requests, not here
                 log.warning("warm-up failed", extra=safe_exception_fields(exc))
+        sweeper: asyncio.Task[None] | None = None
+        if settings.sweep_interval_seconds:  # the reminder ladder on a schedule (calcitrack.api.schedule)
+            sweeper = asyncio.create_task(sweep_forever(engine, settings.sweep_interval_seconds))
+        app.state.sweeper = sweeper
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
         engine.dispose()
 
     app = FastAPI(

@@ -43,6 +43,9 @@ class Settings:
     """0 disables the failed-authentication limit (:mod:`calcitrack.app.ratelimit`)."""
     auth_window_seconds: int = DEFAULT_AUTH_WINDOW_SECONDS
     auth_lockout_seconds: int = DEFAULT_AUTH_LOCKOUT_SECONDS
+    sweep_interval_seconds: int | None = None
+    """Run the reminder ladder every this many seconds while the app runs (:mod:`calcitrack.api.schedule`);
+    None: never (the default of a directly built app, e.g. in tests; ``from_env`` turns it on)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,4 +58,5 @@ class Settings:
             auth_max_failures=env.auth_max_failures,
             auth_window_seconds=env.auth_window_seconds,
             auth_lockout_seconds=env.auth_lockout_seconds,
+            sweep_interval_seconds=env.sweep_interval_seconds if env.serve_sweep else None,
         )

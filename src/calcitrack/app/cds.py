@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +35,9 @@ from sqlalchemy.orm import Session
 from calcitrack.app.access import Reader, audit_reads, patient_pks
 from calcitrack.app.timeline import Timeline, TimelineLesion, build_timeline
 from calcitrack.app.worklist import Worklist, WorklistItem, build_worklist
+from calcitrack.explain import vocabulary
+from calcitrack.explain.texts import Texts
+from calcitrack.kb import get_kb
 from calcitrack.registry import audit
 from calcitrack.registry import tables as t
 
@@ -73,12 +77,22 @@ def _short(text: str, limit: int = MAX_SUMMARY) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _where(organ: str | None, site: str | None, size: float | None) -> str:
-    parts = [(organ or "calcification").replace("_", " ")]
-    if site:
-        parts.append(site.replace("_", " "))
-    where = ", ".join(parts)
-    return f"{where}, {size:g} mm" if size is not None else where
+def _texts() -> Texts:
+    return Texts(get_kb())
+
+
+def _lang(lang: str | None) -> str:
+    """Cards follow the language of the report they are about (``texts.*.yaml`` keys ``cds.*``)."""
+    return lang if lang in ("en", "fr") else "en"
+
+
+def _status(texts: Texts, code: str, lang: str) -> str:
+    key = f"followup.status.{code}"
+    return texts.render(key, lang) if texts.has(key, lang) else code
+
+
+def _where(texts: Texts, organ: str | None, site: str | None, size: float | None, lang: str) -> str:
+    return vocabulary.where_text(texts, organ, site, size, lang)
 
 
 def _clean(value: Any) -> Any:
@@ -91,15 +105,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _card(uuid: str, summary: str, detail: str, indicator: str, link: str, base: str) -> dict[str, Any]:
+def _card(
+    uuid: str, summary: str, detail: str, indicator: str, link: str, base: str, texts: Texts, lang: str
+) -> dict[str, Any]:
     card: dict[str, Any] = _clean({
         "uuid": uuid,
         "summary": _short(summary),
         "detail": detail,
         "indicator": indicator,
-        "source": {"label": SOURCE_LABEL, "url": base},
-        "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS],
-        "links": [{"label": "Open the calcification timeline", "url": link, "type": "absolute"}],
+        "source": {"label": texts.render("cds.source", lang), "url": base},
+        "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": c, "display": texts.render(f"cds.override.{c}", lang)}
+                            for c, _ in OVERRIDE_REASONS],
+        "links": [{"label": texts.render("cds.link", lang), "url": link, "type": "absolute"}],
     })
     return card
 
@@ -118,6 +135,7 @@ def follow_up_cards(worklist: Worklist, timeline: Timeline, base: str) -> list[d
     """One card per lesion with open follow-ups (its most pressing one), overdue ones first."""
     link = timeline_link(base, timeline.patient_id)
     lesion_of = _lesion_of_finding(timeline)
+    texts, langs = _texts(), {report.report_id: _lang(report.lang) for report in timeline.reports}
     by_lesion: dict[tuple[str, int], list[WorklistItem]] = {}
     for item in worklist.items:
         lesion = item.lesion_id if item.lesion_id is not None else lesion_of.get(item.finding_id)
@@ -127,22 +145,27 @@ def follow_up_cards(worklist: Worklist, timeline: Timeline, base: str) -> list[d
     for items in by_lesion.values():
         items.sort(key=lambda i: (not i.overdue, i.due_date, i.follow_up_id))
         row, others = items[0], items[1:]
-        state = "Overdue" if row.overdue else "Open"
+        lang = langs.get(row.report_id, "en")
+        state = "overdue" if row.overdue else "open"
         due = row.due_date.isoformat()
-        where = _where(row.organ, row.site, row.size_mm)
-        summary = f"{state} calcification follow-up ({where}), due {due}: {row.what}"
+        where = _where(texts, row.organ, row.site, row.size_mm, lang)
+        what = vocabulary.recommendation_words(texts.kb, row.what, lang)
+        say = partial(texts.render, lang=lang)
+        status = partial(_status, texts, lang=lang)
+
+        summary = say(f"cds.summary.{state}", where=where, due=due, what=what)
         detail = "\n".join([
-            f"**{state} follow-up** for a calcification ({where}), action level **{row.action}**.",
+            say(f"cds.detail.{state}", where=where, action=say(f"action_short.{row.action}")),
             "",
-            f"- What: {row.what}",
-            f"- Due: {due} (status {row.status})",
-            f"- From report: {row.report_id}",
-            *([f"- Responsible: {row.responsible}"] if row.responsible else []),
-            *[f"- Also open for this lesion: {o.what} (due {o.due_date.isoformat()}, status {o.status})"
-              for o in others],
+            say("cds.detail.what", what=what),
+            say("cds.detail.due", due=due, status=status(row.status)),
+            say("cds.detail.report", report=row.report_id),
+            *([say("cds.detail.responsible", responsible=row.responsible)] if row.responsible else []),
+            *[say("cds.detail.other", what=vocabulary.recommendation_words(texts.kb, o.what, lang),
+                  due=o.due_date.isoformat(), status=status(o.status)) for o in others],
         ])
         card = _card(card_uuid("follow_up", row.follow_up_id), summary, detail,
-                     INDICATOR.get(row.action, "info"), link, base)
+                     INDICATOR.get(row.action, "info"), link, base, texts, lang)
         cards.append((not row.overdue, due, card))
     return [card for *_, card in sorted(cards, key=lambda c: (c[0], c[1]))]
 
@@ -160,12 +183,13 @@ class _Unit:
     action: str | None
 
 
-def _units(timeline: Timeline) -> Iterable[tuple[str, str, _Unit]]:
-    """(report id, date, unit) for the affirmed, current lesions of current reports, in date order."""
+def _units(timeline: Timeline, texts: Texts) -> Iterable[tuple[str, str, str, _Unit]]:
+    """(report id, date, language, unit) for the affirmed, current lesions of current reports, in date order."""
     for report in timeline.reports:
         if not report.current:
             continue
-        date = report.date.isoformat() if report.date else "undated report"
+        lang = _lang(report.lang)
+        date = report.date.isoformat() if report.date else texts.render("cds.undated", lang)
         grouped: set[int] = set()
         lesion: TimelineLesion
         for lesion in report.lesions:
@@ -173,13 +197,13 @@ def _units(timeline: Timeline) -> Iterable[tuple[str, str, _Unit]]:
             if lesion.negated or lesion.historical:
                 continue
             main = lesion.main_finding_id if lesion.main_finding_id is not None else min(lesion.finding_ids, default=0)
-            yield report.report_id, date, _Unit(main, lesion.finding_ids, lesion.lesion_id, lesion.organ,
-                                                lesion.site, lesion.size_mm, lesion.action)
+            yield report.report_id, date, lang, _Unit(main, lesion.finding_ids, lesion.lesion_id, lesion.organ,
+                                                      lesion.site, lesion.size_mm, lesion.action)
         for finding in report.findings:
             if finding.finding_id in grouped or finding.negated or finding.historical:
                 continue
-            yield report.report_id, date, _Unit(finding.finding_id, [finding.finding_id], None, finding.organ,
-                                                finding.site, finding.size_mm, finding.action)
+            yield report.report_id, date, lang, _Unit(finding.finding_id, [finding.finding_id], None,
+                                                      finding.organ, finding.site, finding.size_mm, finding.action)
 
 
 def unaddressed_cards(timeline: Timeline, base: str) -> list[dict[str, Any]]:
@@ -189,21 +213,19 @@ def unaddressed_cards(timeline: Timeline, base: str) -> list[dict[str, Any]]:
     tracked_lesions = {fu.lesion_id for fu in timeline.follow_ups if fu.lesion_id is not None}
     tracked_findings = {fu.finding_id for fu in timeline.follow_ups}
     cards = []
-    for report_id, date, unit in _units(timeline):
+    texts = _texts()
+    for report_id, date, lang, unit in _units(timeline, texts):
         if unit.lesion_id in tracked_lesions or tracked_findings.intersection(unit.finding_ids):
             continue
         if unit.action not in ACTIONABLE:
             continue
-        where = _where(unit.organ, unit.site, unit.size_mm)
-        count = len(unit.finding_ids)
-        named = f" (named {count} times in the report)" if count > 1 else ""
-        summary = f"Calcification ({where}) assessed as {unit.action} has no follow-up tracked ({date})"
-        detail = (
-            f"The report **{report_id}** ({date}) describes a calcification ({where}){named} that "
-            f"calcitrack assessed as **{unit.action}**, but no follow-up is tracked for it in the registry."
-        )
+        where = _where(texts, unit.organ, unit.site, unit.size_mm, lang)
+        action = texts.render(f"action_short.{unit.action}", lang)
+        summary = texts.render("cds.summary.unaddressed", lang, where=where, action=action, date=date)
+        detail = texts.render("cds.detail.unaddressed", lang, report=report_id, date=date, where=where,
+                              count=len(unit.finding_ids), action=action)
         cards.append(_card(card_uuid("finding", unit.main_finding_id), summary, detail, INDICATOR[unit.action],
-                           link, base))
+                           link, base, texts, lang))
     return cards
 
 

@@ -10,14 +10,22 @@ maps to its own language: :class:`FollowUpNotFound` (404), :class:`InvalidChange
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from calcitrack.errors import Conflict, InputError, InvalidInput, NotFound
+from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import SCHEMA_VERSION
 from calcitrack.registry import followups
+from calcitrack.registry.db import session_scope
 from calcitrack.registry.tables import STATUSES, FollowUp
+
+if TYPE_CHECKING:
+    from calcitrack.app.notifications import NotifyRun
 
 TRANSITIONS = followups.TRANSITIONS
 
@@ -79,3 +87,41 @@ def change_follow_up(
         follow_up_id=row.id, previous_status=previous, status=row.status, responsible=row.responsible,
         due_date=row.due_date, completed_on=row.completed_on, closed_reason=row.closed_reason,
     )
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """What one run of the reminder ladder did, and the notices it raised (None when not asked)."""
+
+    as_of: dt.date
+    ladder: followups.SweepResult
+    notices: NotifyRun | None = None
+
+
+def grace_days(kb: KnowledgeBase | None = None) -> dict[str, int]:
+    """Days overdue before escalation, per action level (KB constant ``reminder_grace_days``)."""
+    table = (kb or get_kb()).constants.reminder_grace_days
+    return {action: table.for_action(action) or followups.DEFAULT_GRACE_DAYS
+            for action in ("surveillance", "workup", "urgent")}
+
+
+def run_sweep(
+    engine: Engine, as_of: dt.date | None = None, *, actor: str, source: str, notify: bool = True,
+    kb: KnowledgeBase | None = None,
+) -> SweepRun:
+    """The one reminder-ladder run that ``calcitrack follow-up sweep`` (cron) and ``calcitrack serve``'s
+    schedule both call: the ladder in its own transaction, then (``notify``) the notices it calls for.
+
+    Safe to run from several processes at once (``serve --workers N``, a cron job next to the server):
+    each row is marked and escalated by compare-and-set (:func:`calcitrack.registry.followups.sweep`),
+    and the notice outbox is keyed by (follow-up, kind, channel).
+    """
+    day = as_of or dt.date.today()
+    with session_scope(engine) as session:
+        ladder = followups.sweep(session, day, actor=actor, source=source, grace_days=grace_days(kb))
+    notices = None
+    if notify:
+        from calcitrack.app.notifications import after_sweep  # the notice channels are imported only here
+
+        notices = after_sweep(engine, day, actor=actor, source=source)
+    return SweepRun(as_of=day, ladder=ladder, notices=notices)

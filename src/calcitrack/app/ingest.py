@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from calcitrack.app.follow_up_plan import plan_follow_ups
 from calcitrack.app.linking import Candidate, compute_change, link
+from calcitrack.app.notifications import enqueue_created
 from calcitrack.app.report_file import read_report_file
 from calcitrack.assess.engine import assess
 from calcitrack.errors import CalcitrackError, InputError
@@ -41,7 +42,7 @@ from calcitrack.models import Analysis, Assessment, IntervalChange, Lesion, Pati
 from calcitrack.registry import followups, store
 from calcitrack.registry import tables as t
 from calcitrack.registry.db import DatabaseError, StorageError, optimize, session_scope
-from calcitrack.registry.store import LesionDecision, RecordResult, unchanged_version
+from calcitrack.registry.store import LesionDecision, NewFollowUp, RecordResult, unchanged_version
 
 log = logging.getLogger("calcitrack.ingest")
 
@@ -58,13 +59,22 @@ def record(
     kb: KnowledgeBase | None = None,
 ) -> RecordResult:
     """Store one analysed report in the caller's transaction: link its lesions to earlier ones, compute
-    their change, re-assess when it differs from the report's, plan follow-ups, store all of it."""
+    their change, re-assess when it differs from the report's, plan follow-ups, store all of it.
+
+    Amending (a new version of a stored report): each lesion that is a lesion of the replaced version
+    takes its place in its chain (later reports keep linking to one lesion), and plans a follow-up only
+    when the replaced lesion's follow-up was still open - cancelled by the amendment and planned afresh.
+    A lesion whose follow-ups were already closed (done, superseded by a later report) stays closed: the
+    amendment opens nothing, and no follow-up due in the past reappears."""
     opened = store.open_report(session, analysis, actor=actor, source=source, amend=amend)
     if isinstance(opened, RecordResult):  # this exact report is already stored
         return opened
+    kb = kb or get_kb()
     earlier = store.earlier_lesions(session, opened)
     by_pk = {row.id: row for row in earlier}
     lesions = _lesions_of(analysis)
+    same = link([lesion for lesion in lesions if not lesion.historical],
+                _candidates(store.replaced_lesions(session, opened), latest_only=False))
     links = link([lesion for lesion in lesions if not lesion.historical], _candidates(earlier))
     chains = {lid: _chain(prior.pk, by_pk) for lid, prior in links.items()}
     open_by_lesion = store.open_follow_ups(session, {pk for chain in chains.values() for pk in chain})
@@ -79,6 +89,9 @@ def record(
         open_rows = sorted((r for pk in chain for r in open_by_lesion.get(pk, [])), key=lambda r: r.id)
         decision = LesionDecision(lesion.id, prior_pk=prior.pk if prior is not None else None)
         decisions.append(decision)
+        replaced = same.get(lesion.id)
+        if replaced is not None:
+            decision.replaces_pk = replaced.pk
         assessment: Assessment | None = None
         if lesion.negated:
             if prior is None:
@@ -91,13 +104,45 @@ def record(
             decision.computed_change = change.value if change else None
             assessment = _assessments(decision, lesion, analysis, assessments.get(lesion.id), kb)
         reported = lesion.interval_change.value if lesion.interval_change else None
+        if replaced is not None and replaced.pk not in opened.retired_lesion_pks:
+            continue  # amending a lesion whose follow-ups were closed: closed stays closed
         planned = plan_follow_ups(
             lesion, decision.computed_change or reported, prior, assessment, open_rows,
             report_id=analysis.report.id, report_date=analysis.report.date, responsible=responsible,
             escalation_role=escalation_role, kb=kb,
+            modality=analysis.report.modality.value if analysis.report.modality else None,
+            lang=analysis.report.lang or lesion.lang or "en",
         )
-        decision.follow_up, decision.closures = planned.new, planned.closures
-    return store.write(session, opened, lesions, decisions)
+        decision.follow_up, decision.closures, decision.received = planned.new, planned.closures, planned.received
+    _one_follow_up_per_request(lesions, decisions)
+    result = store.write(session, opened, lesions, decisions)
+    enqueue_created(session, result.follow_ups_created)  # notices go out later (calcitrack.notify.outbox)
+    return result
+
+
+def _one_follow_up_per_request(lesions: list[Lesion], decisions: list[LesionDecision]) -> None:
+    """Drop a follow-up identical (action, what) to one already planned in this report for a lesion of the
+    same organ that may be the same one (same site, or a site unknown on either side).
+
+    Why: one liver mass named twice in different words can still come out as two lesions (the grouping
+    cannot always tell); two identical requests for one mass are a phantom entry the coordinator must
+    close by hand. Lesions at two different known sites keep a follow-up each.
+    """
+    by_id = {lesion.id: lesion for lesion in lesions}
+    kept: list[tuple[Lesion, NewFollowUp]] = []
+    for decision in decisions:
+        plan, lesion = decision.follow_up, by_id.get(decision.lesion_id)
+        if plan is None or lesion is None:
+            continue
+        twin = any(
+            other.organ == lesion.organ and (not other.site or not lesion.site or other.site == lesion.site)
+            and (kept_plan.action, kept_plan.what) == (plan.action, plan.what)
+            for other, kept_plan in kept
+        )
+        if twin:
+            decision.follow_up = None
+        else:
+            kept.append((lesion, plan))
 
 
 def _lesions_of(analysis: Analysis) -> list[Lesion]:
@@ -106,9 +151,10 @@ def _lesions_of(analysis: Analysis) -> list[Lesion]:
     return analysis.lesions or group_lesions(analysis.findings, analysis.report.text)
 
 
-def _candidates(rows: list[t.Lesion]) -> list[Candidate]:
-    """The latest affirmed row of each lesion chain (no later lesion links to it)."""
-    superseded = {row.prior_lesion_pk for row in rows if row.prior_lesion_pk is not None}
+def _candidates(rows: list[t.Lesion], *, latest_only: bool = True) -> list[Candidate]:
+    """The latest affirmed row of each lesion chain (no later lesion links to it); every affirmed row
+    when not ``latest_only`` (the lesions of a version being amended, which later reports may link to)."""
+    superseded = {row.prior_lesion_pk for row in rows if row.prior_lesion_pk is not None} if latest_only else set()
     return [
         Candidate(
             pk=row.id, organ=row.organ, site=row.site, size_mm=row.size_mm, pattern=row.pattern,

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from calcitrack.app.access import Reader, audit_reads
-from calcitrack.app.worklist import is_overdue
 from calcitrack.models import SCHEMA_VERSION
 from calcitrack.registry import queries
 
@@ -99,6 +98,10 @@ class TimelineFollowUp(BaseModel):
     closed_reason: str | None
     origin: str
     overdue: bool
+    stored_status: str
+    exam_received_report_id: str | None = None
+    exam_received_on: dt.date | None = None
+    exam_received_modality: str | None = None
     events: list[FollowUpEvent]
 
 
@@ -113,11 +116,8 @@ class Timeline(BaseModel):
 def build_timeline(session: Session, patient_id: str, *, as_of: dt.date | None = None) -> Timeline:
     """The read model without audit; InputError when the registry does not know the patient."""
     as_of = as_of or dt.date.today()
-    data = queries.timeline(session, patient_id)
-    follow_ups = [
-        TimelineFollowUp(**fu, overdue=is_overdue(fu["status"], dt.date.fromisoformat(fu["due_date"]), as_of))
-        for fu in data["follow_ups"]
-    ]
+    data = queries.timeline(session, patient_id, as_of)
+    follow_ups = [TimelineFollowUp(**fu) for fu in data["follow_ups"]]
     return Timeline(patient_id=data["patient_id"], as_of=as_of,
                     reports=[TimelineReport(**r) for r in data["reports"]], follow_ups=follow_ups)
 

@@ -12,10 +12,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from calcitrack.assess.engine import AssessmentError, assess
-from calcitrack.kb.check import DEFAULT_GOLDEN, CheckReport, check_structure, load_golden
-from calcitrack.kb.loader import KBError, KnowledgeBase
+from calcitrack.errors import InputError
+from calcitrack.kb.check import CheckReport, check_structure, default_golden, load_golden
+from calcitrack.kb.loader import LEXICON_FILES, KBError, KnowledgeBase, lexicon_path
 from calcitrack.kb.schema import GoldenCase
 from calcitrack.models import Finding, PatientContext
+from calcitrack.nlp.lexicon import load_lexicon_file
 
 __all__ = ["CheckReport", "check_kb", "load_golden", "run_case"]
 
@@ -53,12 +55,10 @@ def run_case(kb: KnowledgeBase, case: GoldenCase) -> tuple[list[str], list[str]]
 def check_kb(kb: KnowledgeBase, golden_path: Path | None = None) -> CheckReport:
     """All checks of ``calcitrack kb check`` on a loaded KB."""
     report = check_structure(kb)
-    path = golden_path or DEFAULT_GOLDEN
+    _check_lexicons(kb, report)
+    path = golden_path or default_golden(kb)
     if not path.exists():
-        if golden_path is not None:
-            report.problems.append(f"golden cases file not found: {path}")
-        else:
-            report.notes.append(f"golden cases not run: {path} not found (pass --golden PATH)")
+        report.problems.append(f"golden cases file not found: {path}")
         return report
     cases = load_golden(path)
     report.counts["golden cases"] = len(cases)
@@ -74,3 +74,16 @@ def check_kb(kb: KnowledgeBase, golden_path: Path | None = None) -> CheckReport:
         if not any(case.policy == policy_id for case in cases):
             report.problems.append(f"policy {policy_id} has no golden case")
     return report
+
+
+def _check_lexicons(kb: KnowledgeBase, report: CheckReport) -> None:
+    """Each lexicon the reader would use, validated against its schema (it lives with the reader, one layer
+    above the KB, so the check runs here)."""
+    valid = 0
+    for lang in sorted(LEXICON_FILES):
+        try:
+            load_lexicon_file(lexicon_path(lang, kb.directory))
+            valid += 1
+        except (InputError, KBError) as exc:
+            report.problems.append(str(exc).splitlines()[0])
+    report.counts["lexicons"] = valid

@@ -18,13 +18,18 @@ benchmark.
 Why engines come from a registry (:func:`register_engine`) rather than an import of :mod:`calcitrack.spark`:
 the Spark adapter is built on this package (it runs ``work`` and ``records`` in its tasks), so the arrow
 points from ``spark`` to ``batch`` and never back (``tests/test_layers.py``). ``calcitrack.spark``
-registers its engine when it is imported; for ``--engine spark`` the runner imports the module named in
-:data:`ENGINE_PLUGINS` by name, as it would load an entry point, so the core never depends on PySpark.
+registers its engine when it is imported, and the face that offers ``--engine spark`` (the CLI) imports it
+when asked; the runner names no module above it, not even as a string, so the core never depends on
+PySpark and the only arrow is the one the layer check can see.
+
+Why the output format follows the ``--out`` name: ``--out res.parquet`` without ``--format`` used to get
+JSON lines in a file named ``.parquet``. :func:`output_format` infers the format from a known extension
+and refuses a ``--format`` that contradicts it.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -82,7 +87,8 @@ class BatchOptions:
 
     input: Path
     out: Path
-    fmt: OutputFormat = OutputFormat.jsonl
+    fmt: OutputFormat | None = None
+    """None: from the extension of ``out`` (:func:`output_format`)."""
     input_format: InputFormat | None = None
     errors: Path | None = None
     workers: int | None = None
@@ -279,10 +285,6 @@ def _local_engine(config: WorkConfig, workers: int, options: BatchOptions) -> Ch
 
 _ENGINES: dict[str, EngineFactory] = {Engine.local.value: _local_engine}
 
-ENGINE_PLUGINS: dict[str, str] = {Engine.spark.value: "calcitrack.spark"}
-"""Engines provided by a module above this package: the module's name, imported on first use (it calls
-:func:`register_engine`), the way an entry point is loaded, so no static import points up."""
-
 
 def register_engine(name: str, factory: EngineFactory) -> None:
     """Make ``--engine NAME`` run chunks with the engine ``factory`` returns (replaces an earlier one)."""
@@ -290,14 +292,36 @@ def register_engine(name: str, factory: EngineFactory) -> None:
 
 
 def engine_factory(name: str) -> EngineFactory:
-    """The registered factory of engine ``name``, loading its plugin module if needed."""
+    """The registered factory of engine ``name`` (an engine module registers itself when imported)."""
     name = str(name)
-    if name not in _ENGINES and name in ENGINE_PLUGINS:
-        importlib.import_module(ENGINE_PLUGINS[name])
     try:
         return _ENGINES[name]
     except KeyError:
         raise InputError(f"--engine {name}: no such engine (known: {', '.join(sorted(_ENGINES))})") from None
+
+
+OUTPUT_EXTENSIONS: dict[str, OutputFormat] = {
+    ".parquet": OutputFormat.parquet,
+    ".jsonl": OutputFormat.jsonl,
+    ".ndjson": OutputFormat.jsonl,
+    ".json": OutputFormat.jsonl,
+}
+"""Extensions of ``--out`` that name a format; any other name takes ``--format`` (default jsonl)."""
+
+
+def output_format(out: Path, fmt: OutputFormat | None) -> OutputFormat:
+    """The format to write ``out`` in: ``fmt`` when given, else the one its extension names, else jsonl.
+
+    A ``fmt`` that contradicts the extension (``--out res.parquet --format jsonl``) is refused rather than
+    obeyed: either way the file name would lie about its content.
+    """
+    named = OUTPUT_EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        return named or OutputFormat.jsonl
+    if named is not None and named != fmt:
+        raise InputError(f"--out {out}: the extension {out.suffix} means --format {named.value}, but --format "
+                         f"{fmt.value} was asked; drop --format or rename the output")
+    return fmt
 
 
 def _engine(options: BatchOptions, config: WorkConfig, workers: int) -> ChunkEngine:
@@ -308,11 +332,13 @@ def run_batch(options: BatchOptions) -> BatchStats:
     """Run (or resume) a batch; returns its figures. Raises ``InputError`` for problems with the input."""
     if options.chunk_size < 1:
         raise InputError(f"--chunk-size must be at least 1, not {options.chunk_size}")
+    fmt = output_format(options.out, options.fmt)
+    options = dataclasses.replace(options, fmt=fmt)  # engines see the decided format
     in_fmt = detect_format(options.input, options.input_format)
     print_ = fingerprint(options.input, in_fmt)
     policy, kb_version = _resolve_policy(options.policy)
-    layout = Layout.of(options.out, options.fmt, options.errors)
-    run_options = {"format": options.fmt.value, "input_format": in_fmt.value, "chunk_size": options.chunk_size,
+    layout = Layout.of(options.out, fmt, options.errors)
+    run_options = {"format": fmt.value, "input_format": in_fmt.value, "chunk_size": options.chunk_size,
                    "text_column": options.columns.text, "id_column": options.columns.id,
                    "lang_column": options.columns.lang, "policy": policy, "kb_version": kb_version}
     if options.resume:
@@ -322,7 +348,7 @@ def run_batch(options: BatchOptions) -> BatchStats:
         checkpoint = Checkpoint.load(layout.checkpoint)
         checkpoint.check_same_run(layout.checkpoint, print_.as_dict(), run_options)
     else:
-        _prepare_output(layout, options.fmt)
+        _prepare_output(layout, fmt)
         checkpoint = Checkpoint(input=print_.as_dict(), options=run_options)
 
     items = read_items(options.input, in_fmt, options.columns, options.required)
@@ -338,14 +364,14 @@ def run_batch(options: BatchOptions) -> BatchStats:
 
     resumed = options.resume
     sink: JsonlSink | ParquetSink
-    if options.fmt == OutputFormat.parquet:
+    if fmt == OutputFormat.parquet:
         sink = ParquetSink(layout.out, checkpoint.chunks_done)
     else:
         sink = JsonlSink(layout.out, checkpoint.out_bytes if resumed else None)
     errors = ErrorSink(layout.errors, checkpoint.errors_bytes if resumed else None)
     checkpoint.save(layout.checkpoint)
 
-    config = WorkConfig(source=str(options.input), columns=options.columns, policy=policy, fmt=options.fmt)
+    config = WorkConfig(source=str(options.input), columns=options.columns, policy=policy, fmt=fmt)
     engine = _engine(options, config, workers)
     stats = BatchStats(workers=engine.workers, resumed_chunks=checkpoint.chunks_done, out=layout.out,
                        errors=layout.errors)
@@ -384,7 +410,7 @@ def run_batch(options: BatchOptions) -> BatchStats:
         sink.close()
         errors.close()
     stats.ok, stats.failed, stats.findings = checkpoint.ok, checkpoint.failed, checkpoint.findings
-    if options.fmt == OutputFormat.parquet:
+    if fmt == OutputFormat.parquet:
         manifest = {"schema_version": "1", "reports": checkpoint.ok, "rejected": checkpoint.failed,
                     "findings": checkpoint.findings, "chunks": checkpoint.chunks_done, "options": run_options,
                     "input": checkpoint.input}

@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "calcitrack.cli.registry_cmds",
     "calcitrack.cli.api_cmds",
     "calcitrack.cli.interop_cmds",
+    "calcitrack.cli.notify_cmds",
 )
 
 

@@ -4,10 +4,16 @@ The JSON-lines contract is unchanged from the first ``batch``: one Analysis JSON
 in input order; rejected lines go to the errors file with their line and reason; exit 1 when some line
 was rejected, 2 when the input as a whole is unusable. What the command adds (issue 10): CSV and Parquet
 input, Parquet output, every core (``--workers``), ``--resume`` after a crash, and Spark.
+
+The output format follows the ``--out`` name (``.parquet``: Parquet; ``.jsonl``: JSON lines) unless
+``--format`` says otherwise; a ``--format`` contradicting the name is refused
+(:func:`calcitrack.batch.runner.output_format`). ``--engine spark`` imports :mod:`calcitrack.spark` here,
+which registers its engine with the runner: the batch package never imports the Spark adapter.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +24,21 @@ from calcitrack.batch.runner import BatchOptions, Engine, run_batch
 from calcitrack.batch.sources import InputFormat
 from calcitrack.batch.work import OutputFormat
 from calcitrack.cli.options import err_console
+from calcitrack.errors import InputError
+
+ENGINE_MODULES: dict[Engine, str] = {Engine.spark: "calcitrack.spark"}
+"""Engines provided by a module above ``batch``: imported when asked for (the module registers its engine)."""
+
+
+def load_engine(engine: Engine) -> None:
+    """Import the module providing ``engine``, if any, so that it registers itself with the runner."""
+    module = ENGINE_MODULES.get(engine)
+    if module is None:
+        return
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise InputError(f"--engine {engine.value}: cannot load {module} ({exc}); install the spark extra") from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -28,9 +49,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="JSONL file (one Analysis per line) or Parquet directory")],
         errors: Annotated[Path | None, typer.Option(
             "--errors", help="JSON lines of rejected records (default: OUT.errors.jsonl, or OUT/errors.jsonl)")] = None,
-        fmt: Annotated[OutputFormat, typer.Option(
-            "--format", help="jsonl: Analysis per line; parquet: OUT/findings, OUT/lesions and OUT/reports tables")
-        ] = OutputFormat.jsonl,
+        fmt: Annotated[OutputFormat | None, typer.Option(
+            "--format", help="jsonl: Analysis per line; parquet: OUT/findings, OUT/lesions and OUT/reports tables "
+                             "(default: from the OUT extension, .parquet or .jsonl; else jsonl)")
+        ] = None,
         input_format: Annotated[InputFormat | None, typer.Option(
             "--input-format", help="jsonl, csv or parquet (default: from the file name)")] = None,
         workers: Annotated[int | None, typer.Option(
@@ -53,6 +75,7 @@ def register(app: typer.Typer) -> None:
             "--spark-master", help="Spark master URL (default: local[WORKERS]); needs Java 17+")] = None,
     ) -> None:
         """Analyse an archive of reports on every core; bad records go to the errors file. Exit 1 when some failed."""
+        load_engine(engine)
         required = tuple(name for name in (id_column, lang_column) if name is not None)
         columns = Columns(text=text_column, id=id_column or "id", lang=lang_column or "lang")
         options = BatchOptions(input=in_file, out=out, fmt=fmt, input_format=input_format, errors=errors,

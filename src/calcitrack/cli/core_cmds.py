@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
 
     @kb_app.command("check")
     def kb_check_cmd(
-        golden: Annotated[Path | None, typer.Option(help="golden cases (default tests/golden/cases.yaml)")] = None,
+        golden: Annotated[Path | None, typer.Option(help="golden cases (default: golden.yaml of the KB)")] = None,
         kb_path: Annotated[Path | None, typer.Option("--kb", help="KB directory (default: packaged)")] = None,
     ) -> None:
         """Validate the KB (references, coverage, both languages) and run the golden cases."""

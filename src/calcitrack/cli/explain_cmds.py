@@ -1,21 +1,24 @@
 """Explanation commands: ``explain`` (an analysis for an audience), ``ask`` (a question) and ``eval-qa``.
 
 ``explain`` takes either an Analysis JSON (as written by ``calcitrack analyze --format json``) or a report
-text file, which it analyses first. Report text is never printed or logged beyond what the chosen
-explanation itself says.
+text file, which it analyses first; ``-`` reads either from stdin, like ``analyze -``, so that
+``calcitrack analyze r.txt --format json | calcitrack explain -`` works. Report text is never printed or
+logged beyond what the chosen explanation itself says.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from calcitrack.app.report_file import MAX_REPORT_BYTES, decode_report
 from calcitrack.cli.inputs import parse_json_model
-from calcitrack.cli.options import Lang
+from calcitrack.cli.options import Lang, err_console
 from calcitrack.errors import InputError
 from calcitrack.models import Analysis
 
@@ -40,8 +43,17 @@ class AskFormat(StrEnum):
     json = "json"
 
 
-def read_input(path: Path) -> str:
-    """The file's text, or an :class:`InputError` naming the file."""
+STDIN = "-"
+
+
+def read_input(path: Path | str) -> str:
+    """The file's text (``-``: stdin's, bounded like ``analyze -``), or an :class:`InputError` naming the file."""
+    if str(path) == STDIN:
+        decoded = decode_report(sys.stdin.buffer.read(MAX_REPORT_BYTES + 1), "<stdin>")  # a stream may never end
+        if decoded.warning:
+            err_console.print(f"warning: {decoded.warning}", markup=False)
+        return decoded.text
+    path = Path(path)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -54,17 +66,18 @@ def read_input(path: Path) -> str:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
-def load_analysis(path: Path) -> Analysis:
+def load_analysis(path: Path | str) -> Analysis:
     """An Analysis from a JSON file, or from a report text file through the analyze use case
     (:func:`calcitrack.app.analyze.analyze`).
 
     A file whose first non-blank character is ``{`` is read as JSON, anything else as report text.
     """
     text = read_input(path)
+    name = "<stdin>" if str(path) == STDIN else str(path)
     if text.lstrip().startswith("{"):
-        return parse_json_model(text, Analysis, str(path))
+        return parse_json_model(text, Analysis, name)
     if not text.strip():
-        raise InputError(f"{path}: empty report")
+        raise InputError(f"{name}: empty report")
     from calcitrack.app.analyze import analyze  # imports the NLP layer only when a report must be read
 
     return analyze(text)  # the report's language is detected; --lang is the language of the explanation
@@ -74,7 +87,8 @@ def register(app: typer.Typer) -> None:
     @app.command("explain")
     def explain_cmd(
         file: Annotated[
-            Path, typer.Argument(help="report text file, or Analysis JSON (calcitrack analyze --format json)")
+            str, typer.Argument(
+                help="report text file, or Analysis JSON (calcitrack analyze --format json); - for stdin")
         ],
         audience: Annotated[Audience, typer.Option(help="radiologist, clinician or patient")] = Audience.patient,
         lang: Annotated[Lang | None, typer.Option(help="language of the explanation (default: the report's)")] = None,
@@ -126,7 +140,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         show_misses: Annotated[bool, typer.Option("--misses/--no-misses", help="list the questions missed")] = True,
     ) -> None:
-        """Measure the question answering: top-1 and top-3 accuracy, refusal accuracy."""
+        """Measure the question answering: top-1 and top-3 accuracy, refusal accuracy, overall and per language."""
         from calcitrack.explain.qa.evaluate import evaluate, load_eval_set
 
         path = file or DEFAULT_EVAL_SET
@@ -137,6 +151,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"top-1 accuracy: {result.top1_accuracy:.3f} ({result.top1}/{result.total_answerable})")
         typer.echo(f"top-3 accuracy: {result.top3_accuracy:.3f} ({result.top3}/{result.total_answerable})")
         typer.echo(f"refusal accuracy: {result.refusal_accuracy:.3f} ({result.refused}/{result.total_refusable})")
+        for code, part in sorted(result.by_lang.items()):
+            typer.echo(
+                f"{code}: top-1 {part.top1_accuracy:.3f} ({part.top1}/{part.total_answerable}), "
+                f"top-3 {part.top3_accuracy:.3f} ({part.top3}/{part.total_answerable}), "
+                f"refused {part.refused}/{part.total_refusable} off-domain"
+            )
         if show_misses:
             for item, answer in result.misses:
                 got = answer.passage_id if answer.answered else "refused"

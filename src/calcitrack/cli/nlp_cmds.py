@@ -4,6 +4,11 @@ Both go through the analyze use case (:mod:`calcitrack.app.analyze`), so a repor
 whichever door it came in by. Input problems become one line naming the file (and line) — never a
 traceback. While the knowledge base cannot be loaded (it is written in parallel), reports are still
 read: the Analysis then carries findings without assessments and a one-line warning goes to stderr.
+An unknown ``--policy`` is not such a case: it is the user's mistake, refused in one line naming the known
+policies (exit 2) before the report is read, as the API answers 422.
+
+A report larger than :data:`STATUS_BYTES` shows a Rich status on stderr while it is analysed (a terminal
+only; scripts capturing stderr get nothing extra), so a user knows the command is working.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from rich.console import Console
 from calcitrack.app.report_file import MAX_REPORT_BYTES, decode_report
 from calcitrack.cli.inputs import parse_json_model
 from calcitrack.cli.options import Fmt, Lang, console, err_console, print_json
-from calcitrack.errors import InputError
+from calcitrack.errors import InputError, InvalidInput
 from calcitrack.models import Analysis, PatientContext, Report
 
 MAX_BYTES = MAX_REPORT_BYTES  # the one limit of app/report_file.py
+STATUS_BYTES = 1_000_000
+"""From this size (1 MB, some twenty times a long report) ``analyze`` shows that it is working."""
 
 
 class OutputFormat(StrEnum):
@@ -48,6 +55,26 @@ def analyze(report: Report, context: PatientContext | None = None, policy: str |
         err_console.print(f"warning: {warning}", markup=False)
         _kb_warned = True
     return analysis
+
+
+def check_policy(policy: str | None) -> None:
+    """Refuse an unknown ``--policy`` in one line naming it and the known ones.
+
+    Without this an unknown policy could surface late, or be mistaken for an unavailable knowledge base
+    (a degraded analysis with every assessment dropped and exit 0). When the KB itself cannot load, the
+    analysis runs in degraded mode and says why; the policy cannot be checked then.
+    """
+    if policy is None:
+        return
+    from calcitrack.kb import get_kb
+    from calcitrack.kb.loader import KBError
+
+    try:
+        known = get_kb().policies
+    except KBError:
+        return
+    if policy not in known:
+        raise InvalidInput(f"--policy {policy!r}: unknown policy; known policies: {', '.join(sorted(known))}")
 
 
 def parse_context(value: str | None) -> PatientContext | None:
@@ -137,6 +164,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[OutputFormat, typer.Option("--format", help="text, json or fhir")] = OutputFormat.text,
     ) -> None:
         """Read one report: findings marked in the text, and each finding's assessment."""
+        check_policy(policy)
         name = "<stdin>" if file == "-" else file
         if file == "-":
             data = sys.stdin.buffer.read(MAX_BYTES + 1)  # bounded: a stream may never end (/dev/zero)
@@ -154,7 +182,11 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{name}: empty report")
         patient = parse_context(context)
         report = Report(id=Path(name).stem if file != "-" else "stdin", text=text, lang=lang.value if lang else None)
-        analysis = analyze(report, context=patient, policy=policy)
+        if len(data) >= STATUS_BYTES:
+            with err_console.status(f"analysing a {len(data) / 1_000_000:.1f} MB report...", spinner="dots"):
+                analysis = analyze(report, context=patient, policy=policy)
+        else:
+            analysis = analyze(report, context=patient, policy=policy)
         if fmt == OutputFormat.json:
             print(analysis.model_dump_json(indent=2))
         elif fmt == OutputFormat.fhir:

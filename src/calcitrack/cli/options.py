@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,27 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option("--database", help="database URL (default: CALCITRACK_DATABASE_URL, else the user's SQLite file)"),
 ]
+
+
+def missing_sqlite_directory(url: str) -> Path | None:
+    """The parent directory of a SQLite database file when it does not exist (else None, and None for
+    PostgreSQL, in-memory SQLite or a URL SQLAlchemy cannot parse: the engine reports those itself).
+
+    Why ``db upgrade`` asks: the engine creates a SQLite file's parent directories, which is right for
+    calcitrack's own default location and wrong for a mistyped ``--database sqlite:///srv/calcitrak/r.db``,
+    which silently made a new, empty registry in a new directory tree.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    parent = Path(parsed.database).expanduser().parent
+    return None if parent.is_dir() else parent
 
 
 class Lang(StrEnum):

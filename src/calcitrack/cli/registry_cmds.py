@@ -37,25 +37,51 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise InputError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _cli_reader(by: str | None) -> Any:
+    """The reader of a CLI read: ``--by`` or the OS user, role ``cli``, source ``cli@<host>`` (audit)."""
+    import socket
+
+    from calcitrack.app.access import Reader
+    from calcitrack.app.auth import Principal
+    from calcitrack.registry import audit
+
+    return Reader(Principal(name=by or audit.default_actor(), role="cli", key_prefix=""), channel="cli",
+                  client=socket.gethostname())
+
+
 def _short(text: str, limit: int = 70) -> str:
     """The first recommendation, cut to fit a table cell (the JSON output keeps the whole text)."""
     first = text.split("; ")[0]
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
+def _told(notices: list[dict[str, Any]]) -> str:
+    """Who was told what: ``overdue email sent 2026-12-07`` per notice, one per line."""
+    return "\n".join(
+        f"{n['kind']} {n['channel']} {n['status']}" + (f" {n['sent_at'][:10]}" if n["sent_at"] else "")
+        for n in notices
+    ) or "—"
+
+
 def print_worklist(rows: list[dict[str, Any]], title: str = "Follow-up worklist") -> None:
     """The worklist as a Rich table (escalated rows flagged)."""
     table = Table(title=title, show_lines=False)
-    for column in ("id", "patient", "finding", "action", "status", "due", "what", "responsible"):
+    for column in ("id", "patient", "exam date", "finding", "action", "status", "due", "what", "responsible", "told"):
         table.add_column(column, overflow="fold")
     styles = {"urgent": "bold red", "workup": "yellow", "surveillance": "cyan"}
     for row in rows:
-        status = row["status"] + (" ⚑ " + row["escalation_role"] if row["escalated"] else "")
+        status = row["status"]
+        if row.get("stored_status") not in (None, row["status"], "pending"):  # e.g. overdue (scheduled)
+            status += f" ({row['stored_status']})"
+        status += " ⚑ " + row["escalation_role"] if row["escalated"] else ""
+        if row.get("exam_received_report_id"):
+            status += f" (exam received, does not fulfil: {row.get('exam_received_modality') or '?'})"
         size = f" {row['size_mm']:g} mm" if row["size_mm"] else ""
         table.add_row(
-            str(row["follow_up_id"]), row["patient_id"], f"{row['organ']} {row['site'] or ''}{size}".strip(),
+            str(row["follow_up_id"]), row["patient_id"], row.get("exam_date") or "—",
+            f"{row['organ']} {row['site'] or ''}{size}".strip(),
             f"[{styles.get(row['action'], '')}]{row['action']}[/]", status, row["due_date"], _short(row["what"]),
-            row["responsible"] or "—",
+            row["responsible"] or "—", _told(row.get("notices") or []),
         )
     # a pipe or a CI log is not 80 columns wide: give the table room instead of folding every cell
     out = console if console.is_terminal else Console(width=160, highlight=False)
@@ -77,10 +103,20 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
     @db_app.command("upgrade")
-    def db_upgrade_cmd(database: DatabaseOption = None) -> None:
+    def db_upgrade_cmd(
+        database: DatabaseOption = None,
+        create: Annotated[bool, typer.Option(
+            "--create", help="create the missing parent directories of a SQLite database file")] = False,
+    ) -> None:
         """Create the registry database or migrate it to the current schema."""
-        from calcitrack.registry.db import make_engine, resolve_url, safe_url, upgrade
+        from calcitrack.cli.options import missing_sqlite_directory
+        from calcitrack.registry.db import default_url, make_engine, resolve_url, safe_url, upgrade
 
+        url = resolve_url(database)
+        missing = None if create or url == resolve_url(default_url()) else missing_sqlite_directory(url)
+        if missing is not None:  # a mistyped path must not silently become a new, empty registry
+            raise InputError(f"{missing}: no such directory for the SQLite database {safe_url(url)}; check the "
+                             f"path, or pass --create to create it")
         engine = make_engine(database)
         before, after = upgrade(engine)
         where = safe_url(resolve_url(database))
@@ -138,17 +174,21 @@ def register(app: typer.Typer) -> None:
         due_before: Annotated[str | None, typer.Option(help="only follow-ups due before this date")] = None,
         patient: Annotated[str | None, typer.Option(help="only this patient")] = None,
         limit: Annotated[int, typer.Option(help="at most this many rows")] = 500,
+        as_of: Annotated[str | None, typer.Option(help="judge 'overdue' as of this date (default today)")] = None,
+        by: Annotated[str | None, typer.Option(help="who reads (audit; default: OS user)")] = None,
         fmt: Annotated[Fmt, typer.Option("--format", help="text or json")] = Fmt.text,
         database: DatabaseOption = None,
     ) -> None:
-        """Follow-ups to act on, earliest due first."""
-        from calcitrack.app.worklist import build_worklist
+        """Follow-ups to act on, earliest due first; overdue ones show as "overdue" (judged now, no sweep
+        needed), and the read is audited per patient shown, as in the API and the web UI."""
+        from calcitrack.app.worklist import read_worklist
         from calcitrack.registry.db import connect, session_scope
 
         engine = connect(database)
         with session_scope(engine) as session:
-            result = build_worklist(
-                session, statuses=status, due_before=_date(due_before, "--due-before"), patient=patient, limit=limit
+            result = read_worklist(
+                session, _cli_reader(by), statuses=status, due_before=_date(due_before, "--due-before"),
+                patient=patient, limit=limit, as_of=_date(as_of, "--as-of"), what="cli worklist",
             )
         rows = [item.model_dump(mode="json") for item in result.items]
         if fmt is Fmt.json:
@@ -159,16 +199,18 @@ def register(app: typer.Typer) -> None:
     @app.command("timeline")
     def timeline_cmd(
         patient: Annotated[str, typer.Argument(help="pseudonymous patient id")],
+        by: Annotated[str | None, typer.Option(help="who reads (audit; default: OS user)")] = None,
         fmt: Annotated[Fmt, typer.Option("--format", help="text or json")] = Fmt.text,
         database: DatabaseOption = None,
     ) -> None:
-        """A patient's reports, findings (with interval change) and follow-ups, in date order."""
-        from calcitrack.app.timeline import build_timeline
+        """A patient's reports, findings (with interval change) and follow-ups, in date order (the read is
+        audited, as in the API and the web UI)."""
+        from calcitrack.app.timeline import read_timeline
         from calcitrack.registry.db import connect, session_scope
 
         engine = connect(database)
         with session_scope(engine) as session:
-            story = build_timeline(session, patient).model_dump(mode="json")
+            story = read_timeline(session, _cli_reader(by), patient, what="cli timeline").model_dump(mode="json")
         if fmt is Fmt.json:
             print_json(story)
             return
@@ -189,6 +231,9 @@ def register(app: typer.Typer) -> None:
         for fu in story["follow_ups"]:
             extra = f" -> superseded by {fu['superseded_by']}" if fu["superseded_by"] else ""
             reason = f" ({fu['closed_reason']})" if fu["closed_reason"] else ""
+            if fu["exam_received_report_id"]:
+                extra += (f" [exam received, does not fulfil: {fu['exam_received_report_id']}"
+                          f" {fu['exam_received_modality'] or '?'} {fu['exam_received_on']}]")
             console.print(f"  #{fu['follow_up_id']} {fu['action']} due {fu['due_date']}: {fu['status']}"
                           f"{reason}{extra} — {fu['what']}", markup=False)
 
@@ -206,21 +251,27 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Change a follow-up's status or responsible clinician; ``follow-up sweep`` marks overdue ones."""
-        from calcitrack.app.follow_ups import change_follow_up
-        from calcitrack.registry import audit, followups
+        from calcitrack.app.follow_ups import change_follow_up, run_sweep
+        from calcitrack.registry import audit
         from calcitrack.registry.db import connect, session_scope
 
         engine = connect(database)
         actor = by or audit.default_actor()
         if target == "sweep":
             day = _date(as_of, "--as-of") or dt.date.today()
-            with session_scope(engine) as session:
-                result = followups.sweep(session, day, actor=actor, source=audit.source_of("cli:follow-up sweep"))
+            # the ladder, then the notices it calls for (docs/notifications.md): the same run as serve's schedule
+            run = run_sweep(engine, day, actor=actor, source=audit.source_of("cli:follow-up sweep"))
+            result, told = run.ladder, run.notices
+            notices = {"queued": told.queued, **told.delivery.as_dict()} if told and told.queued else None
             if fmt is Fmt.json:
-                print_json({"as_of": day.isoformat(), "overdue": result.overdue, "escalated": result.escalated})
+                print_json({"as_of": day.isoformat(), "overdue": result.overdue, "escalated": result.escalated,
+                            **({"notices": notices} if notices else {})})
             else:
                 console.print(f"as of {day}: {len(result.overdue)} newly overdue, {len(result.escalated)} escalated",
                               markup=False)
+                if notices and told:
+                    console.print(f"notices: {sum(told.queued.values())} queued, {told.delivery.sent} sent,"
+                                  f" {told.delivery.retrying} to retry", markup=False)
             return
         if not target.isdigit():
             raise InputError(f"follow-up id must be a number or 'sweep', not {target!r}")
@@ -272,8 +323,9 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = None,
     ) -> None:
         """Ingest the bundled example reports (a few patients over time) and print the worklist."""
+        from calcitrack.app.follow_ups import run_sweep
         from calcitrack.app.ingest import ingest_items, read_items
-        from calcitrack.registry import audit, followups, queries
+        from calcitrack.registry import audit, queries
         from calcitrack.registry.db import make_engine, resolve_url, safe_url, session_scope, upgrade
 
         engine = make_engine(database)
@@ -285,8 +337,9 @@ def register(app: typer.Typer) -> None:
                 source=audit.source_of("cli:demo"),
                 on_error=lambda message: err_console.print(f"error: {message}", markup=False),
             )
-        with session_scope(engine) as session:  # the reminder ladder as of today, as a daily job would run it
-            swept = followups.sweep(session, dt.date.today(), actor="demo", source=audit.source_of("cli:demo"))
+        # the reminder ladder as of today, as a daily job would run it (no notices from example data)
+        swept = run_sweep(engine, dt.date.today(), actor="demo", source=audit.source_of("cli:demo"),
+                          notify=False).ladder
         with session_scope(engine) as session:
             rows = queries.worklist(session)
         if fmt is Fmt.json:

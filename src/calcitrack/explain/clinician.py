@@ -18,6 +18,7 @@ from calcitrack.explain.document import Document, Item, Section, source_refs
 from calcitrack.explain.headline import headline
 from calcitrack.explain.lookups import assessed_lesions, condition_name, mentions_of, policy_name
 from calcitrack.explain.phrases import finding_description, stated_value
+from calcitrack.explain.sources import strength_key
 from calcitrack.explain.texts import Texts, capitalise
 from calcitrack.lesions import in_scope
 from calcitrack.models import ACTION_RANK, Action, Analysis, Assessment, Lesion, Recommendation
@@ -287,5 +288,5 @@ def clinician_document(texts: Texts, analysis: Analysis, lang: str) -> Document:
         title=texts.render("summary.title", lang),
         sections=sections,
         sources_heading=texts.render("label.sources", lang),
-        sources=source_refs(texts.kb, sections),
+        sources=source_refs(texts.kb, sections, strength=lambda grade: texts.render(strength_key(grade), lang)),
     )

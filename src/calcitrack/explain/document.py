@@ -8,6 +8,7 @@ item is what lets tests prove that each sentence of a patient letter is traceabl
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
+from calcitrack.explain.sources import display_id, display_short, for_patient, source_lang
 from calcitrack.kb import KnowledgeBase
 
 Format = Literal["text", "html", "markdown", "json"]
@@ -42,12 +44,19 @@ class Section(BaseModel):
 
 
 class SourceRef(BaseModel):
+    """A cited source as the reader sees it: ``label`` is what inline citations print (a seed file name is
+    never shown), ``strength`` names its evidence strength (clinician and radiologist documents)."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
+    label: str = ""
     short: str
     title: str
     url: str | None = None
+    grade: str | None = None
+    strength: str | None = None
+    lang: str = "en"
 
 
 class Document(BaseModel):
@@ -64,18 +73,49 @@ class Document(BaseModel):
     def items(self) -> list[Item]:
         return [item for section in self.sections for item in section.items]
 
+    def label(self, source_id: str) -> str:
+        """What an inline citation of ``source_id`` prints (the listed source's label, else the id's)."""
+        for ref in self.sources:
+            if ref.id == source_id:
+                return ref.label or ref.id
+        return display_id(source_id)
 
-def source_refs(kb: KnowledgeBase, sections: list[Section]) -> list[SourceRef]:
-    """The sources the sections' items cite, in first-cited order; ids missing from the KB are shown bare,
-    never dropped."""
+
+def source_refs(
+    kb: KnowledgeBase,
+    sections: list[Section],
+    *,
+    strength: Callable[[str], str] | None = None,
+    patient: bool = False,
+) -> list[SourceRef]:
+    """The sources the sections' items cite, in first-cited order.
+
+    For a patient (``patient=True``) only guideline and peer-reviewed sources are listed
+    (:data:`calcitrack.explain.sources.PATIENT_GRADES`). Otherwise every source is listed, ids missing from
+    the KB bare (never dropped), each with ``strength(grade)`` when given.
+    """
     ids = [source_id for section in sections for item in section.items for source_id in item.sources]
     refs: list[SourceRef] = []
     for source_id in dict.fromkeys(ids):
         source = kb.sources.get(source_id)
+        if patient and not for_patient(kb, source_id):
+            continue
         if source is None:
-            refs.append(SourceRef(id=source_id, short=source_id, title=source_id))
-        else:
-            refs.append(SourceRef(id=source.id, short=source.short, title=source.title, url=source.url))
+            refs.append(SourceRef(id=source_id, label=display_id(source_id), short=display_id(source_id),
+                                  title=display_id(source_id)))
+            continue
+        refs.append(
+            SourceRef(
+                id=source.id,
+                label=display_id(source.id),
+                short=display_short(source),
+                title=source.title,
+                url=source.url,
+                grade=source.grade,
+                strength=strength(source.grade) if strength is not None else None,
+                lang=source_lang(source),
+            )
+        )
     return refs
 
 

@@ -19,6 +19,7 @@ from calcitrack.explain.lookups import (
     policy_name,
 )
 from calcitrack.explain.phrases import finding_description
+from calcitrack.explain.sources import strength_key
 from calcitrack.explain.texts import Texts, lower_first
 from calcitrack.models import Action, Analysis, Assessment, Lesion
 
@@ -78,7 +79,7 @@ def radiologist_document(texts: Texts, analysis: Analysis, lang: str) -> Documen
         title=texts.render("sentence.title", lang),
         sections=sections,
         sources_heading=texts.render("label.sources", lang),
-        sources=source_refs(texts.kb, sections),
+        sources=source_refs(texts.kb, sections, strength=lambda grade: texts.render(strength_key(grade), lang)),
         cite_inline=False,
     )
 

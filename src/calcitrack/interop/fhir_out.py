@@ -20,6 +20,10 @@ resources, see ``docs/interop.md``):
 - one ``CarePlan`` (``intent`` ``proposal``) whose activities reference the ServiceRequests, when there
   is at least one; its ``supportingInfo`` lists the Observations of the assessed lesions.
 
+Display texts (``text``, ``display``, ``title``, ``description``, notes) follow the report's language: they
+are KB text keys (``fhir.*``) and the shared vocabulary (:mod:`calcitrack.explain.vocabulary`), so a French
+report gives a French Bundle.
+
 Codes: only those verified in ``shared/anchors/cdshooks-fhir.md`` (observation-category ``imaging``,
 v2-0074 ``RAD``, UCUM ``mm``); every clinical concept is ``CodeableConcept.text`` only.
 """
@@ -29,8 +33,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from calcitrack.explain import vocabulary
+from calcitrack.explain.texts import Texts
+from calcitrack.kb import get_kb
 from calcitrack.models import (
     Analysis,
     Assessment,
@@ -94,32 +102,57 @@ def _urn(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, '|'.join(parts))}"
 
 
-def patient_reference(patient_id: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Words:
+    """The display texts of one Bundle: KB text keys ``fhir.*`` and the shared vocabulary, in the report's
+    language (a French report gives French ``text`` and ``display`` values)."""
+
+    texts: Texts
+    lang: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.texts.render(key, self.lang, **values)
+
+
+def _words_for(analysis: Analysis) -> _Words:
+    lang = analysis.report.lang if analysis.report.lang in ("en", "fr") else "en"
+    return _Words(Texts(get_kb()), lang)
+
+
+def patient_reference(patient_id: str | None, words: _Words | None = None) -> dict[str, Any]:
     """``Patient/<id>`` when the id is a legal FHIR id, else a logical reference by identifier."""
     if not patient_id:
-        return {"display": "patient not identified"}
+        return {"display": words("fhir.patient_unknown") if words else "patient not identified"}
     if _FHIR_ID.match(patient_id):
         return {"reference": f"Patient/{patient_id}"}
     return {"identifier": {"system": ID_SYSTEM_PATIENT, "value": patient_id}}
 
 
-def body_site_text(finding: Finding | Lesion) -> str:
+def body_site_text(finding: Finding | Lesion, words: _Words | None = None) -> str:
+    """ "liver, segment VI" / "foie, segment VI"; a structure of organ ``other`` by its name."""
     organ = finding.organ_detail if finding.organ.value == "other" and finding.organ_detail else None
-    base = organ or ORGAN_TEXT.get(finding.organ.value, finding.organ.value)
+    if words is None:
+        base = organ or ORGAN_TEXT.get(finding.organ.value, finding.organ.value)
+        return f"{base}, {finding.site.replace('_', ' ')}" if finding.site else base
+    base = organ or vocabulary.organ_words(words.texts, finding.organ.value, words.lang)
     if finding.site:
-        return f"{base}, {finding.site.replace('_', ' ')}"
+        return f"{base}, {vocabulary.site_words(words.texts, finding.site, words.lang)}"
     return base
 
 
-def _interval_text(interval: str | None) -> str | None:
+def _interval_text(interval: str | None, words: _Words | None = None) -> str | None:
     if not interval:
         return None
     match = _UNIT_MONTHS.match(interval)
     if not match:
         return interval
     names = ("year", "month", "week", "day")
-    parts = [f"{int(n)} {name}{'s' if int(n) != 1 else ''}" for n, name in zip(match.groups(), names, strict=True) if n]
-    return "in " + " ".join(parts) if parts else interval
+    if words is None:
+        parts = [f"{int(n)} {name}{'s' if int(n) != 1 else ''}"
+                 for n, name in zip(match.groups(), names, strict=True) if n]
+        return "in " + " ".join(parts) if parts else interval
+    parts = [words(f"fhir.unit.{name}", n=int(n)) for n, name in zip(match.groups(), names, strict=True) if n]
+    return words("fhir.in", duration=" ".join(parts)) if parts else interval
 
 
 def _effective(analysis: Analysis) -> dict[str, Any]:
@@ -130,78 +163,99 @@ def _component(name: str, value: dict[str, Any]) -> dict[str, Any]:
     return {"code": {"text": name}, **value}
 
 
-def _components(lesion: Lesion) -> list[dict[str, Any]]:
-    """The lesion's merged attributes (text codes): what a reader of the Observation needs besides size."""
+def _components(lesion: Lesion, words: _Words) -> list[dict[str, Any]]:
+    """The lesion's merged attributes: what a reader of the Observation needs besides size."""
+    texts, lang = words.texts, words.lang
     out = []
     if lesion.count is not None:
         count = lesion.count
-        out.append(_component("count", {"valueInteger": count} if isinstance(count, int) else {"valueString": count}))
+        value = {"valueInteger": count} if isinstance(count, int) else {
+            "valueString": vocabulary.count_words(texts, count, lang)}
+        out.append(_component(words("fhir.component.count"), value))
     if lesion.pattern is not None:
-        out.append(_component("calcification pattern", {"valueString": lesion.pattern.value.replace("_", " ")}))
+        pattern = vocabulary.pattern_words(texts, lesion.pattern.value, lang)
+        out.append(_component(words("fhir.component.pattern"), {"valueString": pattern}))
     if lesion.interval_change is not None:
-        out.append(_component("interval change", {"valueString": lesion.interval_change.value}))
+        change = vocabulary.change_words(texts, lesion.interval_change.value, lang)
+        out.append(_component(words("fhir.component.interval_change"), {"valueString": change}))
     for name in ("acoustic_shadow", "duct_dilatation", "associated_mass"):
         value = getattr(lesion, name)
         if value is not None:
-            out.append(_component(name.replace("_", " "), {"valueBoolean": value}))
+            out.append(_component(words(f"fhir.component.{name}"), {"valueBoolean": value}))
     for label in lesion.labels:
-        out.append(_component("characterisation", {"valueCodeableConcept": {"text": label.replace("_", " ")}}))
+        out.append(_component(words("fhir.component.characterisation"),
+                              {"valueCodeableConcept": {"text": _label(words, label)}}))
     return out
 
 
-def _mention_note(report_id: str, finding: Finding, main: bool) -> str | None:
+def _label(words: _Words, label: str) -> str:
+    key = f"characterisation.{label}"
+    return words(key) if words.texts.has(key, words.lang) else label.replace("_", " ")
+
+
+def _mention_note(report_id: str, finding: Finding, main: bool, words: _Words) -> str | None:
     if finding.evidence is None:
         return None
-    role = "main mention" if main else "mention"
-    return (f"Evidence, {role} {finding.id} ({finding.section.value}; report {report_id}, characters "
-            f"{finding.evidence.start}-{finding.evidence.end}): \"{finding.evidence.text}\"")
+    section_key = f"section.{finding.section.value}"
+    section = words(section_key) if words.texts.has(section_key, words.lang) else finding.section.value
+    return words("fhir.note.mention", role=words("fhir.role.main" if main else "fhir.role.other"),
+                 id=finding.id, section=section, report=report_id, start=finding.evidence.start,
+                 end=finding.evidence.end, text=finding.evidence.text)
 
 
 def _observation(
-    analysis: Analysis, lesion: Lesion, assessment: Assessment | None, report_urn: str
+    analysis: Analysis, lesion: Lesion, assessment: Assessment | None, report_urn: str, words: _Words
 ) -> dict[str, Any]:
     report = analysis.report
+    site = body_site_text(lesion, words)
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "identifier": [{"system": ID_SYSTEM_LESION, "value": f"{report.id}/{lesion.id}"}],
         "status": "preliminary" if lesion.uncertain else "final",
-        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "imaging", "display": "Imaging"}]}],
-        "code": {"text": f"Calcification of {body_site_text(lesion).split(',')[0]}"},
-        "subject": patient_reference(report.patient_id),
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "imaging",
+                                  "display": words("fhir.category.imaging")}]}],
+        "code": {"text": words("fhir.code", organ=site.split(",")[0])},
+        "subject": patient_reference(report.patient_id, words),
         **_effective(analysis),
-        "bodySite": {"text": body_site_text(lesion)},
+        "bodySite": {"text": site},
     }
     if lesion.size_mm is not None:
         obs["valueQuantity"] = {"value": lesion.size_mm, "unit": "mm", "system": UCUM, "code": "mm"}
     if assessment is not None:
-        obs["interpretation"] = [{"text": f"calcitrack action: {assessment.action.value}"}]
-    components = _components(lesion)
+        obs["interpretation"] = [{"text": words("fhir.interpretation", action=_action(words, assessment))}]
+    components = _components(lesion, words)
     if components:
         obs["component"] = components
     mentions = {f.id: f for f in analysis.findings}
     notes = [
         note for fid in lesion.finding_ids if fid in mentions
-        if (note := _mention_note(report.id, mentions[fid], fid == lesion.main_finding_id))
+        if (note := _mention_note(report.id, mentions[fid], fid == lesion.main_finding_id, words))
     ]
     if not notes and lesion.evidence is not None:
-        notes.append(f"Evidence (report {report.id}, characters {lesion.evidence.start}-{lesion.evidence.end}): "
-                     f"\"{lesion.evidence.text}\"")
+        notes.append(words("fhir.note.evidence", report=report.id, start=lesion.evidence.start,
+                           end=lesion.evidence.end, text=lesion.evidence.text))
     for item in lesion.characterisation:
         if item.evidence is not None:
-            notes.append(f"Characterisation {item.label.replace('_', ' ')}: \"{item.evidence.text}\"")
+            notes.append(words("fhir.note.characterisation", label=_label(words, item.label), text=item.evidence.text))
     if lesion.uncertain:
-        notes.append("Attributes: uncertain")
+        notes.append(words("fhir.note.uncertain"))
     for name, values in lesion.conflicts.items():
-        notes.append(f"Mentions disagree on {name.replace('_', ' ')}: {', '.join(str(v) for v in values)}")
-    notes.append(f"Lesion {lesion.id}: {len(lesion.finding_ids)} mention(s) in the report "
-                 f"({', '.join(lesion.finding_ids)}); source report: {report_urn}")
+        key = f"attribute.{name}"
+        attribute = words(key) if words.texts.has(key, words.lang) else name.replace("_", " ")
+        notes.append(words("fhir.note.conflict", attribute=attribute, values=", ".join(str(v) for v in values)))
+    notes.append(words("fhir.note.lesion", id=lesion.id, n=len(lesion.finding_ids), ids=", ".join(lesion.finding_ids),
+                       urn=report_urn))
     obs["note"] = [{"text": text} for text in notes]
     return obs
 
 
+def _action(words: _Words, assessment: Assessment) -> str:
+    return words(f"action_short.{assessment.action.value}")
+
+
 def _service_request(
     analysis: Analysis, key: str, text: str, *, priority: str | None, reasons: list[str], note: str | None,
-    occurrence_text: str | None,
+    occurrence_text: str | None, words: _Words,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "resourceType": "ServiceRequest",
@@ -209,21 +263,21 @@ def _service_request(
         "status": "active",
         "intent": "proposal",
         "code": {"text": text},
-        "subject": patient_reference(analysis.report.patient_id),
+        "subject": patient_reference(analysis.report.patient_id, words),
         "reasonReference": [{"reference": r} for r in reasons],
     }
     if priority:
         request["priority"] = priority
     if analysis.report.date:
         request["authoredOn"] = analysis.report.date.isoformat()
-    notes = [n for n in (occurrence_text and f"When: {occurrence_text}", note) if n]
+    notes = [n for n in (occurrence_text and words("fhir.when", when=occurrence_text), note) if n]
     if notes:
         request["note"] = [{"text": n} for n in notes]
     return request
 
 
 def _engine_requests(
-    analysis: Analysis, lesion: Lesion, assessment: Assessment, obs_urn: str, report_urn: str
+    analysis: Analysis, lesion: Lesion, assessment: Assessment, obs_urn: str, report_urn: str, words: _Words
 ) -> list[tuple[str, dict[str, Any]]]:
     """The ServiceRequests of one lesion's assessment (the same recommendation once)."""
     out = []
@@ -233,8 +287,8 @@ def _engine_requests(
         if rec.kind == RecommendationKind.none:
             continue
         key = f"{analysis.report.id}/{lesion.id}/{rec.id or index}"
-        text = _recommendation_text(rec)
-        when = rec.when or _interval_text(rec.interval)
+        text = _recommendation_text(rec, words)
+        when = rec.when or _interval_text(rec.interval, words)
         if key in keys or (text, when) in texts:
             continue
         keys.add(key)
@@ -243,17 +297,19 @@ def _engine_requests(
             _urn("sr", key),
             _service_request(
                 analysis, key, text, priority=PRIORITY.get(assessment.action.value),
-                reasons=[obs_urn, report_urn], note=rec.rationale, occurrence_text=when,
+                reasons=[obs_urn, report_urn], note=rec.rationale, occurrence_text=when, words=words,
             ),
         ))
     return out
 
 
-def _recommendation_text(rec: Recommendation) -> str:
-    return f"{rec.kind.value}: {rec.what}"
+def _recommendation_text(rec: Recommendation, words: _Words) -> str:
+    return words("fhir.recommendation", kind=words(f"kind.{rec.kind.value}"), what=rec.what)
 
 
-def _report_requests(analysis: Analysis, report_urn: str, obs_urns: list[str]) -> list[tuple[str, dict[str, Any]]]:
+def _report_requests(
+    analysis: Analysis, report_urn: str, obs_urns: list[str], words: _Words
+) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for index, rec in enumerate(analysis.report_recommendations):
         if rec.no_followup:
@@ -262,29 +318,30 @@ def _report_requests(analysis: Analysis, report_urn: str, obs_urns: list[str]) -
         out.append((
             _urn("sr", key),
             _service_request(
-                analysis, key, _report_recommendation_text(rec), priority=None, reasons=[report_urn, *obs_urns],
-                note="Recommended in the report itself" + (" (conditional)" if rec.conditional else "")
-                + (" (hedged wording)" if rec.hedged else ""),
-                occurrence_text=_interval_text(rec.interval),
+                analysis, key, _report_recommendation_text(rec, words), priority=None,
+                reasons=[report_urn, *obs_urns],
+                note=words("fhir.report_recommendation.note", conditional=rec.conditional, hedged=rec.hedged),
+                occurrence_text=_interval_text(rec.interval, words), words=words,
             ),
         ))
     return out
 
 
-def _report_recommendation_text(rec: ReportRecommendation) -> str:
-    what = f"follow-up {rec.modality}" if rec.modality else "follow-up imaging"
-    return f"imaging: {what}"
+def _report_recommendation_text(rec: ReportRecommendation, words: _Words) -> str:
+    return words("fhir.report_recommendation", kind=words("kind.imaging"), modality=rec.modality or "")
 
 
-def _diagnostic_report(analysis: Analysis, source_reference: str | None, results: list[str]) -> dict[str, Any]:
+def _diagnostic_report(
+    analysis: Analysis, source_reference: str | None, results: list[str], words: _Words
+) -> dict[str, Any]:
     report = analysis.report
     resource: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
         "identifier": [{"system": ID_SYSTEM_REPORT, "value": report.id}],
         "status": "final",
         "category": [{"coding": [{"system": V2_0074, "code": "RAD"}]}],
-        "code": {"text": f"{report.modality.value} report" if report.modality else "Imaging report"},
-        "subject": patient_reference(report.patient_id),
+        "code": {"text": words("fhir.report_code", modality=report.modality.value if report.modality else "")},
+        "subject": patient_reference(report.patient_id, words),
         **_effective(analysis),
     }
     if source_reference and source_reference.startswith("DiagnosticReport/"):
@@ -298,20 +355,19 @@ def _diagnostic_report(analysis: Analysis, source_reference: str | None, results
 
 def _care_plan(
     analysis: Analysis, report_urn: str, requests: list[tuple[str, dict[str, Any]]],
-    assessed: list[tuple[str, Lesion, Assessment]],
+    assessed: list[tuple[str, Lesion, Assessment]], words: _Words,
 ) -> dict[str, Any]:
     """The follow-up plan of the report: one activity per ServiceRequest, the assessed lesions as support."""
-    lines = [f"{lesion.id} ({body_site_text(lesion)}): {assessment.action.value}" for _, lesion, assessment in assessed]
-    description = "Follow-up proposed by calcitrack for the calcified lesions of one imaging report"
-    description += (": " + "; ".join(lines) + ".") if lines else "."
+    lines = [f"{lesion.id} ({body_site_text(lesion, words)}): {_action(words, assessment)}"
+             for _, lesion, assessment in assessed]
     plan: dict[str, Any] = {
         "resourceType": "CarePlan",
         "identifier": [{"system": ID_SYSTEM_REPORT, "value": f"{analysis.report.id}/care-plan"}],
         "status": "active",
         "intent": "proposal",
-        "title": "Calcification follow-up",
-        "description": description,
-        "subject": patient_reference(analysis.report.patient_id),
+        "title": words("fhir.care_plan.title"),
+        "description": words("fhir.care_plan.description", lines="; ".join(lines)),
+        "subject": patient_reference(analysis.report.patient_id, words),
         "supportingInfo": [{"reference": report_urn}, *({"reference": urn} for urn, _, _ in assessed)],
         "activity": [{"reference": {"reference": urn}} for urn, _ in requests],
     }
@@ -327,6 +383,7 @@ def analysis_to_bundle_dict(analysis: Analysis, *, source_reference: str | None 
     report_urn = _urn("report", analysis.report.id)
     lesions = lesions_of(analysis)
     by_lesion = lesion_assessments(analysis, lesions)
+    words = _words_for(analysis)
     observations: list[tuple[str, dict[str, Any]]] = []
     requests: list[tuple[str, dict[str, Any]]] = []
     assessed: list[tuple[str, Lesion, Assessment]] = []
@@ -335,15 +392,16 @@ def analysis_to_bundle_dict(analysis: Analysis, *, source_reference: str | None 
             continue
         obs_urn = _urn("obs", analysis.report.id, lesion.id)
         assessment = by_lesion.get(lesion.id)
-        observations.append((obs_urn, _observation(analysis, lesion, assessment, report_urn)))
+        observations.append((obs_urn, _observation(analysis, lesion, assessment, report_urn, words)))
         if assessment is not None:
             assessed.append((obs_urn, lesion, assessment))
-            requests.extend(_engine_requests(analysis, lesion, assessment, obs_urn, report_urn))
-    requests.extend(_report_requests(analysis, report_urn, [u for u, _ in observations]))
-    entries = [(report_urn, _diagnostic_report(analysis, source_reference, [u for u, _ in observations]))]
+            requests.extend(_engine_requests(analysis, lesion, assessment, obs_urn, report_urn, words))
+    requests.extend(_report_requests(analysis, report_urn, [u for u, _ in observations], words))
+    entries = [(report_urn, _diagnostic_report(analysis, source_reference, [u for u, _ in observations], words))]
     entries += observations + requests
     if requests:
-        entries.append((_urn("careplan", analysis.report.id), _care_plan(analysis, report_urn, requests, assessed)))
+        plan = _care_plan(analysis, report_urn, requests, assessed, words)
+        entries.append((_urn("careplan", analysis.report.id), plan))
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

@@ -2,9 +2,10 @@
 
 Loading already guarantees structure and references (:mod:`calcitrack.kb.loader`). This adds what a
 reviewer needs before accepting an edit: every condition reachable from some rule, every text in both
-languages, and reads the golden cases file. Running the golden cases needs the engine, which reads the
-KB (not the other way round): :mod:`calcitrack.assess.golden` runs them and checks that every rule and
-both policies are exercised.
+languages, and reads the golden cases file (``golden.yaml``, shipped with the KB: an installed ``kb check``
+runs them too, and a missing file is a problem, never a silent skip). Running the golden cases needs the
+engine, which reads the KB (not the other way round): :mod:`calcitrack.assess.golden` runs them and checks
+that every rule and both policies are exercised; it also validates the lexicons against the reader's schema.
 The clinical constants (``constants.yaml``) are validated on load (ranges, sources, named facts) and
 counted here.
 """
@@ -16,10 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from calcitrack.kb.loader import KBError, KnowledgeBase, read_yaml
+from calcitrack.kb.loader import KBError, KnowledgeBase, golden_path, read_yaml
 from calcitrack.kb.schema import GoldenCase, GoldenFile
-
-DEFAULT_GOLDEN = Path("tests/golden/cases.yaml")
 
 
 @dataclass
@@ -35,8 +34,13 @@ class CheckReport:
         return not self.problems
 
 
+def default_golden(kb: KnowledgeBase) -> Path:
+    """The golden cases of ``kb``: its directory's ``golden.yaml``, else the packaged one."""
+    return golden_path(kb.directory)
+
+
 def load_golden(path: Path) -> list[GoldenCase]:
-    """Read golden cases; a malformed file is a :class:`KBError` naming the case."""
+    """Read golden cases; a malformed or missing file is a :class:`KBError` naming the file or the case."""
     data = read_yaml(path)
     try:
         return GoldenFile.model_validate(data).cases
@@ -61,6 +65,8 @@ def check_structure(kb: KnowledgeBase) -> CheckReport:
     }
     if kb.constants_inherited:
         report.notes.append("constants.yaml not in the KB directory: the packaged constants are used")
+    for name in kb.inherited_files:
+        report.notes.append(f"{name} not in the KB directory: the packaged file is used")
     reachable = {item.condition for rule in kb.rules for item in rule.differential}
     for condition_id in kb.conditions:
         if condition_id not in reachable:

@@ -8,6 +8,7 @@ fact names), so a KB that loads is a KB the engine can run without surprises.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,6 +49,12 @@ CONSTANTS_FILE = "constants.yaml"
 """Clinical constants used by code (growth threshold, due days, child age, high risk, escalation); optional in
 an edited copy of the KB, which then inherits the packaged file."""
 TEXT_FILES = {"en": "texts.en.yaml", "fr": "texts.fr.yaml"}
+LEXICON_FILES = {"en": "lexicon.en.yaml", "fr": "lexicon.fr.yaml"}
+"""The report reader's vocabulary (schema: :mod:`calcitrack.nlp.lexicon`); optional in an edited copy of the KB,
+which then inherits the packaged file. Their content counts in :attr:`KnowledgeBase.kb_version`."""
+GOLDEN_FILE = "golden.yaml"
+"""Golden cases (finding + context + policy -> expected action), run by ``calcitrack kb check``. Shipped with
+the KB so an installed ``kb check`` runs them; an edited copy without its own file inherits the packaged one."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,6 +62,45 @@ M = TypeVar("M", bound=BaseModel)
 def kb_dir() -> Path:
     """The directory the KB is read from: ``CALCITRACK_KB_DIR`` if set, else the packaged data."""
     return get_settings().kb_dir or DATA_DIR
+
+
+def kb_file(name: str, directory: Path | None = None) -> tuple[Path, bool]:
+    """(path, inherited): ``name`` in the KB directory, else the packaged copy (``inherited`` is then True).
+
+    Used for the files an edited KB may leave out (constants, lexicons, golden cases)."""
+    root = directory or kb_dir()
+    path = root / name
+    if path.exists() or root.resolve() == DATA_DIR.resolve():
+        return path, False
+    return DATA_DIR / name, True
+
+
+def lexicon_path(lang: str, directory: Path | None = None) -> Path:
+    """The lexicon file of ``lang`` that the reader uses: the KB directory's own, else the packaged one."""
+    try:
+        name = LEXICON_FILES[lang]
+    except KeyError as exc:
+        raise KBError(f"no lexicon for language {lang!r}; known: {', '.join(LEXICON_FILES)}") from exc
+    return kb_file(name, directory)[0]
+
+
+def golden_path(directory: Path | None = None) -> Path:
+    """The golden cases file of the KB in ``directory`` (default: :func:`kb_dir`), else the packaged one."""
+    return kb_file(GOLDEN_FILE, directory)[0]
+
+
+def lexicon_digest(directory: Path | None = None) -> str:
+    """A short digest of the lexicon files the reader uses: a changed synonym changes what is read, so it
+    changes :attr:`KnowledgeBase.kb_version` (why a digest and not the files' ``version`` field: an edit
+    that forgets to bump it still shows)."""
+    digest = hashlib.sha256()
+    for lang in sorted(LEXICON_FILES):
+        path = lexicon_path(lang, directory)
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:
+            raise KBError(f"{path.name}: cannot read lexicon in {path.parent}: {exc.strerror}") from exc
+    return digest.hexdigest()[:10]
 
 
 def read_yaml(path: Path) -> Any:
@@ -103,6 +149,8 @@ class KnowledgeBase:
     """The validated, cross-referenced knowledge base. Immutable: share it freely between threads."""
 
     kb_version: str
+    """``sources.yaml``'s declared version, then ``+lex.`` and the digest of the lexicons
+    (:func:`lexicon_digest`), e.g. ``2026.12.0+lex.1f2e3d4c5b``."""
     directory: Path
     sources: dict[str, Source]
     conditions: dict[str, Condition]
@@ -115,6 +163,8 @@ class KnowledgeBase:
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     constants_inherited: bool = False
     """True when the KB directory has no ``constants.yaml`` and the packaged constants are used."""
+    inherited_files: tuple[str, ...] = ()
+    """Lexicon and golden files the KB directory lacks, so the packaged ones are used (``kb check`` notes it)."""
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -146,15 +196,13 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
     policies_file = _validate(PoliciesFile, read_yaml(root / "policies.yaml"), "policies.yaml")
     questions_file = _validate(QuestionsFile, read_yaml(root / "questions.yaml"), "questions.yaml")
     claims_file = _validate(ClaimsFile, read_yaml(root / "claims.yaml"), "claims.yaml")
-    constants_path = root / CONSTANTS_FILE
-    inherited = not constants_path.exists()
-    if inherited:  # a site's edited copy without constants keeps the packaged ones (kb check says so)
-        constants_path = DATA_DIR / CONSTANTS_FILE
+    # a site's edited copy without constants keeps the packaged ones (kb check says so)
+    constants_path, inherited = kb_file(CONSTANTS_FILE, root)
     constants_file = _validate(ConstantsFile, read_yaml(constants_path), CONSTANTS_FILE)
     texts = {lang: _load_texts(root / name) for lang, name in TEXT_FILES.items()}
 
     kb = KnowledgeBase(
-        kb_version=sources_file.kb_version,
+        kb_version=f"{sources_file.kb_version}+lex.{lexicon_digest(root)}",
         directory=root,
         sources=_unique(sources_file.sources, "sources.yaml", "source"),
         conditions=_unique(conditions_file.conditions, "conditions.yaml", "condition"),
@@ -166,6 +214,7 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         constants=constants_file.constants,
         texts=texts,
         constants_inherited=inherited,
+        inherited_files=tuple(name for name in (*LEXICON_FILES.values(), GOLDEN_FILE) if kb_file(name, root)[1]),
     )
     _check_references(kb)
     return kb

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from calcitrack.models import Action, RecommendationKind, Tier
+from calcitrack.models import Action, Modality, RecommendationKind, Tier
 
 ISO_DURATION = re.compile(r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?$")
 
@@ -306,12 +306,59 @@ class Escalation(_SourcedConstant):
     minimum_action: Action
 
 
+class ReminderGraceDays(_SourcedConstant):
+    """Days a follow-up may stay overdue before the reminder ladder escalates it to its escalation role."""
+
+    surveillance: int = Field(ge=0, le=365)
+    workup: int = Field(ge=0, le=180)
+    urgent: int = Field(ge=0, le=30)
+
+    def for_action(self, action: str) -> int | None:
+        """Grace days of an action level (None for actions that open no follow-up)."""
+        value = getattr(self, str(getattr(action, "value", action)), None)
+        return value if isinstance(value, int) else None
+
+
+class Fulfilment(_SourcedConstant):
+    """Which later exam of the same lesion fulfils a follow-up: the modalities each recommendation (by KB
+    id) or each escalating feature asks for (any of them), and the ladder ``satisfied_by``: an asked
+    modality is fulfilled by an exam of any listed modality. A follow-up that asks for no modality is
+    fulfilled by any later exam of its lesion."""
+
+    satisfied_by: dict[Modality, list[Modality]] = Field(min_length=1)
+    recommendations: dict[str, list[Modality]] = Field(default_factory=dict)
+    features: dict[str, list[Modality]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _self_satisfying(self) -> Fulfilment:
+        for asked, exams in self.satisfied_by.items():
+            if asked not in exams:
+                raise ValueError(f"satisfied_by > {asked.value}: an exam of the asked modality must fulfil it")
+        for where, table in (("recommendations", self.recommendations), ("features", self.features)):
+            for name, asked_list in table.items():
+                for asked in asked_list:
+                    if asked not in self.satisfied_by:
+                        raise ValueError(f"{where} > {name}: {asked.value} has no satisfied_by entry")
+        return self
+
+    def accepted(self, asked: list[Modality]) -> list[Modality]:
+        """Exam modalities that fulfil a follow-up asking for any of ``asked`` (ladder order kept)."""
+        result: list[Modality] = []
+        for modality in asked:
+            for exam in self.satisfied_by.get(modality, [modality]):
+                if exam not in result:
+                    result.append(exam)
+        return result
+
+
 class Constants(_Strict):
     growth: GrowthThreshold
     due_days: DueDays
     child_age: ChildAge
     high_risk: HighRisk
     escalation: Escalation
+    reminder_grace_days: ReminderGraceDays
+    fulfilment: Fulfilment
 
     def items(self) -> list[tuple[str, _SourcedConstant]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]

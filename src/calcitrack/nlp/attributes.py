@@ -63,12 +63,14 @@ def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> f
     """The measurement nearest to the anchor in its sentence (``anchor_*`` are sentence offsets).
 
     A measurement that belongs to a duct or a wall ("CBD 11 mm containing an 8 mm stone", "VBP de 11 mm")
-    is the container's, not the calcified object's, and is skipped.
+    is the container's, not the calcified object's, and is skipped, unless the duct is named inside the
+    anchor itself ("calcul du cholédoque de 8 mm": the stone's size).
     """
     best: tuple[int, float] | None = None
     owner = _size_owner(lang)
     for size in find_sizes(sentence, lang):
-        if owner.search(sentence, max(0, size.start - 60), size.start):
+        container = owner.search(sentence, max(0, size.start - 60), size.start)
+        if container is not None and not anchor_start <= container.start() < anchor_end:
             continue
         distance = anchor_start - size.end if size.end <= anchor_start else max(0, size.start - anchor_end)
         if best is None or distance < best[0]:
@@ -269,11 +271,35 @@ def read_flags(sentence: str, lex: Lexicon) -> tuple[bool | None, bool | None, b
     )
 
 
+def _number(text: str | None, unit: str | None = "mm") -> float:
+    value = float((text or "0").replace(",", "."))
+    return value * 10 if (unit or "mm").lower() == "cm" else value
+
+
+def _measured_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
+    """The direction of a change written as two sizes ("went from 5 to 9 mm", "9 mm contre 5 mm")."""
+    regex = lex.interval_change.get("measured")
+    match = re.search(regex, sentence, FLAGS) if regex else None
+    if match is None:
+        return None
+    # "from 5 to 9 (mm)": groups (before, after) share a unit; "9 mm (previously 5 mm)": groups 3-6 are
+    # (after, its unit, before, its unit), and the two units may differ ("1,2 cm contre 8 mm")
+    groups = (match.groups() + (None,) * 6)[:6]
+    if groups[0] is not None and groups[1] is not None:
+        old, new = _number(groups[0]), _number(groups[1])
+    elif None not in groups[2:]:
+        new, old = _number(groups[2], groups[3]), _number(groups[4], groups[5])
+    else:
+        return None
+    return IntervalChange.increased if new > old else IntervalChange.decreased if new < old else IntervalChange.stable
+
+
 def read_interval_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
-    """The first interval-change word of the sentence (resolved before stable before the others)."""
+    """The first interval-change word of the sentence (resolved before stable before the others); failing
+    a word, the direction of a change written as two sizes."""
     order = ["resolved", "increased", "decreased", "new", "stable"]
     for name in order:
         regex = lex.interval_change.get(name)
         if regex and re.search(regex, sentence, FLAGS):
             return IntervalChange(name)
-    return None
+    return _measured_change(sentence, lex)

@@ -13,7 +13,8 @@ from functools import cache
 from typing import Any
 
 from calcitrack.models import PatientContext
-from calcitrack.nlp.lexicon import GuardedRegex, fold, get_lexicon
+from calcitrack.nlp.guards import GuardedRegex
+from calcitrack.nlp.lexicon import fold, get_lexicon
 from calcitrack.nlp.sentences import split_sentences
 
 FLAG_FIELDS = {
@@ -38,8 +39,8 @@ def _compiled(lang: str) -> dict[str, Any]:
         "age_months": GuardedRegex.compile(ctx.age_months) if ctx.age_months else None,
         "negation_after": re.compile(ctx.negation_after) if ctx.negation_after else None,
         "screening": re.compile(ctx.screening) if ctx.screening else None,
-        "female": re.compile(ctx.female),
-        "male": re.compile(ctx.male),
+        "female": GuardedRegex.compile(ctx.female),
+        "male": GuardedRegex.compile(ctx.male),
     }
 
 
@@ -81,7 +82,7 @@ def read_context(text: str, lang: str) -> PatientContext:
         if value is not None and 0 <= value <= 240:
             data["age"] = value // 12  # whole years: a 20-month-old is 1
     head = text[:3000]
-    women, men = len(rx["female"].findall(head)), len(rx["male"].findall(head))
+    women, men = sum(1 for _ in rx["female"].finditer(head)), sum(1 for _ in rx["male"].finditer(head))
     if women > men:
         data["sex"] = "female"
     elif men > women:

@@ -10,7 +10,6 @@ Figures are given per language and overall.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from calcitrack.errors import InputError
+from calcitrack.settings import get_settings
 
 IN_SCOPE = {"liver", "biliary", "spleen", "soft_tissue"}
 ATTRIBUTES = ("organ", "size_mm", "count", "site", "pattern")
@@ -35,17 +35,21 @@ class GoldDoc:
 
 def _source_text(corpus: Path, source: str) -> str:
     name, _, key = source.partition("#")
-    with (corpus / name).open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if str(row["id"]) == key:
-                return str(row["text"])
+    try:
+        with (corpus / name).open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if str(row["id"]) == key:
+                    return str(row["text"])
+    except OSError as exc:  # a wrong corpus directory is a clear one-line error (set CALCITRACK_CORPUS)
+        raise InputError(f"{source}: cannot read {corpus / name}: {exc.strerror}") from exc
     raise InputError(f"{source}: not found under {corpus}")
 
 
 def load_gold(path: Path) -> list[GoldDoc]:
     """Gold documents with each mention's span resolved (``start``/``end`` or ``anchor`` + ``occ``)."""
-    corpus = Path(os.environ.get("CALCITRACK_CORPUS") or path.resolve().parents[1])
+    # CALCITRACK_CORPUS (read once with every other setting), else the gold file's corpus directory
+    corpus = get_settings().corpus or path.resolve().parents[1]
     docs: list[GoldDoc] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -1,4 +1,4 @@
-"""Load and validate the per-language lexicon (``kb/data/lexicon.<lang>.yaml``).
+"""Load and validate the per-language lexicon (``lexicon.<lang>.yaml`` of the KB directory).
 
 The lexicon is data, not code: synonyms, organ cues, qualifier triggers and recommendation cues all
 live in YAML so that adding a word needs no code change. The pydantic schema below rejects a typo
@@ -9,8 +9,6 @@ rather than letting it silently weaken extraction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -19,9 +17,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from calcitrack.errors import InputError
+from calcitrack.kb.loader import DATA_DIR, lexicon_path
 from calcitrack.models import CHARACTERISATIONS, Organ, Pattern, Section
 
-LEXICON_DIR = Path(__file__).resolve().parents[1] / "kb" / "data"
+LEXICON_DIR = DATA_DIR
+"""Where the packaged lexicons are; the reader's own come from :func:`calcitrack.kb.loader.lexicon_path`."""
 LANGS: tuple[Literal["en", "fr"], ...] = ("en", "fr")
 FLAGS = re.IGNORECASE | re.UNICODE
 
@@ -35,71 +35,6 @@ def _check_regex(value: str) -> str:
     if any(c.isupper() and (i == 0 or value[i - 1] != "\\") for i, c in enumerate(value)):
         raise ValueError(f"write regular expressions in lower case: {value!r}")
     return value
-
-
-def _top_level_branches(pattern: str) -> list[str]:
-    branches, depth, current, escaped = [], 0, [], False
-    for c in pattern:
-        if escaped:
-            current.append(c)
-            escaped = False
-            continue
-        if c == "\\":
-            escaped = True
-            current.append(c)
-            continue
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        if c == "|" and depth == 0:
-            branches.append("".join(current))
-            current = []
-        else:
-            current.append(c)
-    branches.append("".join(current))
-    return branches
-
-
-def literal_guard(pattern: str) -> tuple[str, ...] | None:
-    """Literal prefixes, one per top-level branch, that any match must contain (None if not derivable).
-
-    ``"\\bcirrho\\w+|\\bhepatitis\\s+[bc]\\b"`` gives ``("cirrho", "hepatitis")``: when none occurs in the
-    text, the (slow) regex need not run at all.
-    """
-    guards = []
-    for branch in _top_level_branches(pattern):
-        body = branch[2:] if branch.startswith("\\b") else branch
-        prefix = ""
-        for i, c in enumerate(body):
-            if not (c.isalnum() or c in " -'") or (i + 1 < len(body) and body[i + 1] in "?*{"):
-                break
-            prefix += c
-        if len(prefix) < 3:
-            return None
-        guards.append(prefix)
-    return tuple(guards)
-
-
-@dataclass(frozen=True)
-class GuardedRegex:
-    """A case-sensitive regex for folded text that skips texts lacking all its literal prefixes."""
-
-    regex: re.Pattern[str]
-    guard: tuple[str, ...] | None
-
-    @classmethod
-    def compile(cls, pattern: str) -> GuardedRegex:
-        return cls(re.compile(pattern), literal_guard(pattern))
-
-    def possible(self, text: str) -> bool:
-        return self.guard is None or any(g in text for g in self.guard)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.regex.finditer(text) if self.possible(text) else iter(())
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.regex.search(text) if self.possible(text) else None
 
 
 def fold(text: str) -> str:
@@ -390,7 +325,12 @@ def load_lexicon_file(path: Path) -> Lexicon:
 
 @cache
 def get_lexicon(lang: str) -> Lexicon:
-    """The lexicon of a language, loaded once per process."""
+    """The lexicon of a language, loaded once per process from the KB directory (``CALCITRACK_KB_DIR`` or the
+    packaged data; :func:`calcitrack.kb.loader.lexicon_path`).
+
+    Once per process, like the settings it follows: the reader compiles and caches its patterns per
+    language, so a lexicon cannot change under a running process.
+    """
     if lang not in LANGS:
         raise InputError(f"unsupported language {lang!r}; expected one of {', '.join(LANGS)}")
-    return load_lexicon_file(LEXICON_DIR / f"lexicon.{lang}.yaml")
+    return load_lexicon_file(lexicon_path(lang))

@@ -4,11 +4,15 @@ Steps (DESIGN §5): language → prefilter → targets on the raw text → EDS-N
 targets (tokens, normaliser, sentences, qualifiers) → organ/site and attributes per target → context and
 recommendations. Running the pipeline only on the paragraphs that hold a target, rather than on the whole
 report, is what keeps long reports cheap; the qualifiers only look inside the target's sentence anyway.
+
+The qualifier pipes are the module-level, picklable components of :mod:`calcitrack.nlp.pipeline`; the same
+reading is offered to EDS-NLP users as the ``calcitrack.findings`` component (:mod:`calcitrack.nlp.components`).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +38,7 @@ from calcitrack.nlp.pipeline import SPAN_KEY, get_pipeline
 from calcitrack.nlp.prefilter import may_mention_target
 from calcitrack.nlp.recommendations import read_recommendations
 from calcitrack.nlp.sections import Header, find_headers, header_at, section_at
+from calcitrack.nlp.sentences import BOUNDARY
 from calcitrack.nlp.sites import OrganCueMatch, Placement, choose_cue, duct_side, liver_site, organ_cues, place
 from calcitrack.nlp.targets import TargetMatch, find_targets
 
@@ -42,9 +47,10 @@ MAX_CHARS = 20_000_000
 
 WINDOW_BEFORE = 400
 WINDOW_AFTER = 250
+MAX_WINDOW = 20_000
+"""A window stops growing at this many characters (a dense report would otherwise be one huge Doc)."""
 PREVIOUS_SENTENCES = 2
 """How many earlier sentences (same paragraph) may give a finding its organ when its own names none."""
-_SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*\n")
 
 
 @dataclass
@@ -60,22 +66,23 @@ class Reading:
 
 
 def _windows(text: str, targets: list[TargetMatch]) -> list[tuple[int, int, list[TargetMatch]]]:
-    """Merge the targets into text windows that start and end on sentence boundaries."""
+    """Merge the targets into text windows that start and end on sentence boundaries (``BOUNDARY``)."""
     windows: list[tuple[int, int, list[TargetMatch]]] = []
     for target in targets:
         lo = max(0, target.start - WINDOW_BEFORE)
         if lo > 0:
-            m = _SENTENCE_END.search(text, lo, target.start)
+            m = BOUNDARY.search(text, lo, target.start)
             lo = m.end() if m else lo
         hi = min(len(text), target.end + WINDOW_AFTER)
-        m = _SENTENCE_END.search(text, target.end, hi) if hi < len(text) else None
+        m = BOUNDARY.search(text, target.end, hi) if hi < len(text) else None
         if m:
             # extend to the end of the sentence that holds the target, then one sentence further
-            m2 = _SENTENCE_END.search(text, m.end(), min(len(text), m.end() + WINDOW_AFTER))
-            hi = m2.start() + 1 if m2 else hi
-        if windows and lo <= windows[-1][1]:
+            m2 = BOUNDARY.search(text, m.end(), min(len(text), m.end() + WINDOW_AFTER))
+            hi = m2.start() if m2 else hi
+        if windows and lo <= windows[-1][1] and windows[-1][1] - windows[-1][0] < MAX_WINDOW:
             start, _, members = windows[-1]
-            windows[-1] = (start, max(hi, windows[-1][1]), [*members, target])
+            members.append(target)  # in place: copying the list per target made dense reports quadratic
+            windows[-1] = (start, max(hi, windows[-1][1]), members)
         else:
             windows.append((lo, hi, [target]))
     return windows
@@ -245,20 +252,23 @@ def _findings(
         doc = pipeline.prepare(text[lo:hi])
         spans: list[Any] = []
         kept: list[TargetMatch] = []
-        for target in members:
+        covered = 0  # token end of the spans kept so far: targets come in text order, so an overlap is
+        for target in members:  # with a kept span iff the new span starts before this end
             span = doc.char_span(target.start - lo, target.end - lo, alignment_mode="expand")
-            if span is None or any(span.start < s.end and s.start < span.end for s in spans):
+            if span is None or span.start < covered:
                 continue
             spans.append(span)
             kept.append(target)
+            covered = max(covered, span.end)
         doc.spans[SPAN_KEY] = spans
         pipeline.qualify(doc)
         sents = list(doc.sents)
+        sentence_index = {s.start: i for i, s in enumerate(sents)}
         described = _described_ranges(text, lang, lo, sents, kept, spans)
         for target, span in zip(kept, spans, strict=True):
             sent = span.sent
             s0, s1 = sent.start_char + lo, sent.end_char + lo
-            index = next((i for i, s in enumerate(sents) if s.start == sent.start), 0)
+            index = sentence_index.get(sent.start, 0)
             prev: list[tuple[int, int]] = []
             for p in reversed(sents[max(0, index - PREVIOUS_SENTENCES):index]):
                 if re.search(r"\n\s*\n", text[p.start_char + lo:s0]):
@@ -415,7 +425,7 @@ def _described_ranges(
         ranges = mention_ranges(text, (s0, s1), [(t.start, t.end) for t in members], lang)
         if i + 1 < len(sents):
             n0, n1 = sents[i + 1].start_char + lo, sents[i + 1].end_char + lo
-            no_target = not any(n0 <= t < n1 for t in starts)
+            no_target = bisect_left(starts, n0) == bisect_left(starts, n1)
             if no_target and not re.search(r"\n\s*\n", text[s1:n0]) and is_followup(text[n0:n1], lang):
                 ranges[-1] = [*ranges[-1], (n0, n1)]
         for target, rng in zip(members, ranges, strict=True):
@@ -596,9 +606,9 @@ def _context_near(text: str, target: TargetMatch) -> bool:
     if not context:
         return True
     lo = max(0, target.start - 300)
-    for m in _SENTENCE_END.finditer(text, lo, target.start):
+    for m in BOUNDARY.finditer(text, lo, target.start):
         lo = m.end()
-    end = _SENTENCE_END.search(text, target.end, target.end + 300)
+    end = BOUNDARY.search(text, target.end, target.end + 300)
     hi = end.start() if end else min(len(text), target.end + 300)
     return re.search(context, text[lo:hi], FLAGS) is not None
 

@@ -12,7 +12,8 @@ from functools import cache
 from typing import Any
 
 from calcitrack.models import Evidence, ReportRecommendation, Section
-from calcitrack.nlp.lexicon import GuardedRegex, fold, get_lexicon
+from calcitrack.nlp.guards import GuardedRegex
+from calcitrack.nlp.lexicon import fold, get_lexicon
 from calcitrack.nlp.sections import Header, section_at
 from calcitrack.nlp.sentences import split_sentences
 

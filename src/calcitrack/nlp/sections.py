@@ -9,6 +9,7 @@ organ ("LIVER:"), which later serves as the organ of a finding whose own sentenc
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 
@@ -99,23 +100,26 @@ def _history_end(text: str, start: int, end: int) -> int:
 
 
 def section_at(headers: list[Header], offset: int) -> tuple[Section, bool]:
-    """The section governing ``offset``: the last section header before it (findings when none)."""
-    section, historical = Section.findings, False
-    for header in headers:
-        if header.start > offset:
-            break
+    """The section governing ``offset``: the last section header before it (findings when none).
+
+    Headers are in text order: a binary search finds the last one starting at or before ``offset``, and
+    the walk back stops at the first that governs, so a report with thousands of headers is not scanned
+    from its start for every mention (that made long reports quadratic).
+    """
+    for i in range(bisect_right(headers, offset, key=_start) - 1, -1, -1):
+        header = headers[i]
         if (header.section == Section.history or header.historical) and offset >= header.end:
             continue  # a history or comparison line does not govern the findings written after it
         if header.section is not None:
-            section, historical = header.section, header.historical
-    return section, historical
+            return header.section, header.historical
+    return Section.findings, False
 
 
 def header_at(headers: list[Header], offset: int) -> Header | None:
-    """The header whose region contains ``offset`` (any kind), or None."""
-    current = None
-    for header in headers:
-        if header.start > offset:
-            break
-        current = header
-    return current
+    """The header whose region contains ``offset`` (any kind), or None (binary search: headers are in order)."""
+    i = bisect_right(headers, offset, key=_start)
+    return headers[i - 1] if i else None
+
+
+def _start(header: Header) -> int:
+    return header.start

@@ -11,8 +11,8 @@ the engine never guesses for organs out of scope. Couinaud segments are normalis
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 
 from calcitrack.models import Organ
 from calcitrack.nlp.lexicon import FLAGS, OrganCue, get_lexicon
@@ -91,10 +91,20 @@ def names_a_primary_tumour(text: str, start: int, end: int, lang: str) -> bool:
 
 
 def organ_cues(text: str, lang: str, offset: int = 0) -> list[OrganCueMatch]:
-    """Organ cues in ``text``; at one position the longest cue wins.
+    """Organ cues in ``text`` (positions shifted by ``offset``); at one position the longest cue wins.
 
     Out-of-scope organ words that name a primary tumour ("metastasis from colon cancer") are not cues.
     """
+    cues = _organ_cues(text, lang)
+    if not offset:
+        return list(cues)
+    return [replace(c, start=c.start + offset, end=c.end + offset) for c in cues]
+
+
+@lru_cache(maxsize=4096)
+def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
+    """The cues of one piece of text, remembered: a report asks for the same sentence and the same header
+    title once per mention it holds, and an archive repeats its section titles on every report."""
     found: list[OrganCueMatch] = []
     distant = _distant(lang)
     for regex, organ, spec, requires in _cues(lang):
@@ -106,7 +116,7 @@ def organ_cues(text: str, lang: str, offset: int = 0) -> list[OrganCueMatch]:
             if distant.search(text, max(0, m.start() - 30), m.start()):
                 continue  # "à distance des voies biliaires": where the finding is not
             found.append(OrganCueMatch(
-                organ, m.start() + offset, m.end() + offset, m.group(0), spec.site, spec.detail, spec.weak, spec.also))
+                organ, m.start(), m.end(), m.group(0), spec.site, spec.detail, spec.weak, spec.also))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[OrganCueMatch] = []
     for cue in found:
@@ -117,7 +127,7 @@ def organ_cues(text: str, lang: str, offset: int = 0) -> list[OrganCueMatch]:
                 kept[-1] = cue
             continue
         kept.append(cue)
-    return kept
+    return tuple(kept)
 
 
 def nearest_cue(cues: list[OrganCueMatch], start: int, end: int) -> OrganCueMatch | None:

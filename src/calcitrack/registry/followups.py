@@ -7,14 +7,21 @@ Why a small state machine: a follow-up is only useful if nobody can silently dro
 goes through :func:`change_status` (which checks the transition and writes the audit event), closed
 follow-ups (``done``, ``cancelled``) never reopen, and ``cancelled`` requires a reason.
 
-Reminder ladder (:func:`sweep`): an open follow-up past its due date becomes ``overdue``; once it has
-been overdue for the grace period of its action level (:data:`ESCALATION_GRACE_DAYS`) it is escalated
-to its escalation role (``escalated_at`` set, audit event ``escalated``).
+Overdue is not a stored fact: every read judges it from the due date and the status
+(:func:`calcitrack.registry.queries.overdue`), so the worklist, metrics, the web UI and CDS Hooks agree
+without a sweep. The reminder ladder (:func:`sweep`) records the moments on the trail: an open
+follow-up past its due date is marked ``overdue`` (audit event); once it has been overdue for the grace
+period of its action level (``grace_days``: the KB constant ``reminder_grace_days``, which the caller
+reads - :func:`calcitrack.app.follow_ups.run_sweep`) it is escalated to its escalation role
+(``escalated_at`` set, audit event ``escalated``). ``calcitrack serve`` runs it on a schedule and
+``calcitrack follow-up sweep`` from cron; two runs at once (``serve --workers N``, or a cron job next
+to the server) never mark or escalate a follow-up twice: each change is a compare-and-set on the row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -24,8 +31,8 @@ from calcitrack.errors import Conflict, InvalidInput, NotFound
 from calcitrack.registry import audit
 from calcitrack.registry.tables import CLOSED_STATUSES, OPEN_STATUSES, STATUSES, FollowUp, utcnow
 
-ESCALATION_GRACE_DAYS: dict[str, int] = {"surveillance": 30, "workup": 14, "urgent": 2}
-"""Days overdue before the sweep escalates to the escalation role."""
+DEFAULT_GRACE_DAYS = 14
+"""Grace days of an action level ``grace_days`` does not list (none today: every follow-up action is)."""
 
 DEFAULT_ESCALATION_ROLE = "results-management coordinator"
 
@@ -143,8 +150,28 @@ class SweepResult:
     escalated: list[int]
 
 
-def sweep(session: Session, as_of: dt.date, *, actor: str, source: str) -> SweepResult:
-    """Reminder ladder as of a date: due -> overdue -> escalated to the follow-up's escalation role."""
+def _escalate(session: Session, follow_up: FollowUp, now: dt.datetime) -> bool:
+    """Set ``escalated_at`` only if nobody did (compare-and-set): True when this call escalated it."""
+    claimed = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up.id, FollowUp.escalated_at.is_(None))
+        .values(escalated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 1) != 1:
+        return False
+    follow_up.escalated_at = now
+    return True
+
+
+def sweep(
+    session: Session, as_of: dt.date, *, actor: str, source: str, grace_days: Mapping[str, int]
+) -> SweepResult:
+    """Reminder ladder as of a date: due -> overdue -> escalated to the follow-up's escalation role once
+    overdue for ``grace_days[action]`` days.
+
+    Safe to run concurrently: a follow-up another run marked or escalated first is skipped, not done twice.
+    """
     overdue: list[int] = []
     escalated: list[int] = []
     rows = session.scalars(
@@ -152,11 +179,20 @@ def sweep(session: Session, as_of: dt.date, *, actor: str, source: str) -> Sweep
     ).all()
     for follow_up in rows:
         if follow_up.status != "overdue":
-            change_status(session, follow_up, "overdue", actor=actor, source=source, reason=f"due {follow_up.due_date}")
-            overdue.append(follow_up.id)
-        grace = ESCALATION_GRACE_DAYS.get(follow_up.action, 14)
-        if follow_up.escalated_at is None and (as_of - follow_up.due_date).days >= grace:
-            follow_up.escalated_at = utcnow()
+            try:
+                change_status(session, follow_up, "overdue", actor=actor, source=source,
+                              reason=f"due {follow_up.due_date}")
+            except ConcurrentChangeError:  # another run (or a coordinator) changed it first
+                session.refresh(follow_up)
+                if follow_up.status not in OPEN_STATUSES:
+                    continue
+            else:
+                overdue.append(follow_up.id)
+        if follow_up.escalated_at is None and (as_of - follow_up.due_date).days >= grace_days.get(
+            follow_up.action, DEFAULT_GRACE_DAYS
+        ):
+            if not _escalate(session, follow_up, utcnow()):
+                continue
             audit.log(
                 session, actor=actor, source=source, entity="follow_up", entity_pk=follow_up.id,
                 event_name="escalated", new=follow_up.escalation_role,

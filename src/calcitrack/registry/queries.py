@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from calcitrack.errors import InvalidInput, NotFound
 from calcitrack.registry import tables as t
@@ -20,27 +20,69 @@ from calcitrack.registry import tables as t
 WORKLIST_FIELDS: tuple[str, ...] = (
     "follow_up_id", "patient_id", "report_id", "finding_id", "finding_key", "organ", "site", "size_mm",
     "action", "status", "due_date", "what", "responsible", "escalation_role", "escalated", "lesion_id",
+    "overdue", "stored_status", "exam_received_report_id", "exam_received_on", "exam_received_modality",
+    "exam_date",
 )
 """One row per follow-up; organ, site and size are the lesion's merged values (its main mention's for
-follow-ups stored before lesions existed)."""
+follow-ups stored before lesions existed). ``status`` is the status as of the read (``overdue`` for an
+open follow-up past its due date, :func:`status_as_of`), ``stored_status`` the one the life cycle
+recorded; ``exam_received_*`` name a later exam of the lesion that did not fulfil the follow-up;
+``exam_date`` is the date of the exam (report) that made the recommendation."""
+
+
+def overdue(as_of: dt.date) -> ColumnElement[bool]:
+    """THE definition of overdue, as SQL: open, and marked overdue by the ladder or due before ``as_of``.
+
+    Every read (worklist and its filter, timeline, metrics, hence the API, the web UI and CDS Hooks)
+    selects this expression, so overdue never waits for a sweep and no face decides it on its own.
+    """
+    return and_(
+        t.FollowUp.status.in_(t.OPEN_STATUSES),
+        or_(t.FollowUp.status == "overdue", t.FollowUp.due_date < as_of),
+    )
+
+
+def status_as_of(as_of: dt.date) -> ColumnElement[str]:
+    """The status a reader sees: ``overdue`` when :func:`overdue` holds, else the stored status."""
+    return case((overdue(as_of), "overdue"), else_=t.FollowUp.status)
+
+
+def _status_filter(statuses: Sequence[str], as_of: dt.date) -> ColumnElement[bool]:
+    """``status_as_of(as_of) IN statuses``, written so that the status/due-date index can serve it."""
+    wanted = set(statuses)
+    parts: list[ColumnElement[bool]] = []
+    if "overdue" in wanted:
+        parts.append(overdue(as_of))
+    still_open = [s for s in t.OPEN_STATUSES if s in wanted and s != "overdue"]
+    if still_open:  # open, not overdue: not yet due
+        parts.append(and_(t.FollowUp.status.in_(still_open), t.FollowUp.due_date >= as_of))
+    closed = [s for s in t.CLOSED_STATUSES if s in wanted]
+    if closed:
+        parts.append(t.FollowUp.status.in_(closed))
+    return or_(*parts)
 
 
 def _worklist_query(
-    statuses: Sequence[str] | None, due_before: dt.date | None, patient: str | None, limit: int | None
+    statuses: Sequence[str] | None, due_before: dt.date | None, patient: str | None, limit: int | None,
+    as_of: dt.date,
 ) -> Select[*tuple[Any, ...]]:
+    received = aliased(t.Report)
     query: Select[*tuple[Any, ...]] = (
         select(
             t.FollowUp.id, t.Patient.key, t.Report.report_id, t.Finding.id, t.Finding.key,
             func.coalesce(t.Lesion.organ, t.Finding.organ), func.coalesce(t.Lesion.site, t.Finding.site),
-            func.coalesce(t.Lesion.size_mm, t.Finding.size_mm), t.FollowUp.action, t.FollowUp.status,
+            func.coalesce(t.Lesion.size_mm, t.Finding.size_mm), t.FollowUp.action, status_as_of(as_of),
             t.FollowUp.due_date, t.FollowUp.what, t.FollowUp.responsible, t.FollowUp.escalation_role,
-            t.FollowUp.escalated_at, t.FollowUp.lesion_pk,
+            t.FollowUp.escalated_at, t.FollowUp.lesion_pk, overdue(as_of), t.FollowUp.status,
+            received.report_id, t.FollowUp.exam_received_on, received.modality, t.Report.date,
         )
         .join(t.Patient, t.FollowUp.patient_pk == t.Patient.id)
         .join(t.Finding, t.FollowUp.finding_pk == t.Finding.id)
         .outerjoin(t.Lesion, t.FollowUp.lesion_pk == t.Lesion.id)
         .join(t.Report, t.Finding.report_pk == t.Report.id)
-        .where(t.FollowUp.status.in_(list(statuses)) if statuses else text(t.OPEN_PREDICATE))
+        .outerjoin(received, t.FollowUp.exam_received_pk == received.id)
+        # Without a status filter: the open predicate verbatim (SQLite then walks the partial index).
+        .where(_status_filter(statuses, as_of) if statuses else text(t.OPEN_PREDICATE))
         .order_by(t.FollowUp.due_date, t.FollowUp.id)
     )
     if due_before is not None:
@@ -59,19 +101,26 @@ def worklist(
     due_before: dt.date | None = None,
     patient: str | None = None,
     limit: int | None = 500,
+    as_of: dt.date | None = None,
 ) -> list[dict[str, Any]]:
-    """Follow-ups to act on, earliest due first (open statuses unless ``statuses`` says otherwise)."""
+    """Follow-ups to act on, earliest due first (open statuses unless ``statuses`` says otherwise).
+
+    ``statuses`` filters on the status as of ``as_of`` (default today): ``overdue`` finds every open
+    follow-up past its due date, swept or not, and ``pending`` no longer lists those."""
+    as_of = as_of or dt.date.today()
     for status in statuses or ():
         if status not in t.STATUSES:
             # The public detail does not quote the rejected value: errors never echo the input over HTTP.
             raise InvalidInput(f"unknown status {status!r}; expected one of {', '.join(t.STATUSES)}",
                                public=f"status: unknown status; expected one of {', '.join(t.STATUSES)}")
-    rows = session.execute(_worklist_query(statuses, due_before, patient, limit)).all()
+    rows = session.execute(_worklist_query(statuses, due_before, patient, limit, as_of)).all()
     return [
         dict(
             zip(
                 WORKLIST_FIELDS,
-                (*row[:10], row[10].isoformat(), row[11], row[12], row[13], row[14] is not None, row[15]),
+                (*row[:10], row[10].isoformat(), row[11], row[12], row[13], row[14] is not None, row[15],
+                 bool(row[16]), row[17], row[18], row[19].isoformat() if row[19] else None, row[20],
+                 row[21].isoformat() if row[21] else None),
                 strict=True,
             )
         )
@@ -95,17 +144,29 @@ def _events(session: Session, entity: str, pks: list[int]) -> dict[int, list[dic
     return result
 
 
-def timeline(session: Session, patient_key: str) -> dict[str, Any]:
-    """Everything the registry knows about one patient, in date order (report text excluded)."""
+def timeline(session: Session, patient_key: str, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Everything the registry knows about one patient, in date order (report text excluded); follow-up
+    statuses as of ``as_of`` (default today, :func:`status_as_of`)."""
+    as_of = as_of or dt.date.today()
     patient = session.scalars(select(t.Patient).where(t.Patient.key == patient_key)).first()
     if patient is None:
         raise NotFound(f"no patient {patient_key!r} in the registry", public="no patient with this id in the registry")
     reports = session.scalars(
         select(t.Report).where(t.Report.patient_pk == patient.id).order_by(t.Report.date, t.Report.id)
     ).all()
-    follow_ups = session.scalars(
-        select(t.FollowUp).where(t.FollowUp.patient_pk == patient.id).order_by(t.FollowUp.id)
+    follow_up_rows = session.execute(
+        select(t.FollowUp, overdue(as_of)).where(t.FollowUp.patient_pk == patient.id).order_by(t.FollowUp.id)
     ).all()
+    follow_ups = [row[0] for row in follow_up_rows]
+    late = {row[0].id: bool(row[1]) for row in follow_up_rows}
+    received: dict[int | None, tuple[str | None, str | None]] = {
+        pk: (report_id, modality)
+        for pk, report_id, modality in session.execute(
+            select(t.Report.id, t.Report.report_id, t.Report.modality).where(
+                t.Report.id.in_({f.exam_received_pk for f in follow_ups if f.exam_received_pk is not None})
+            )
+        )
+    }
     events = _events(session, "follow_up", [f.id for f in follow_ups])
     lesion_assessments: dict[int, list[t.Assessment]] = {}
     for verdict in session.scalars(
@@ -160,7 +221,10 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
         "follow_ups": [
             {
                 "follow_up_id": f.id, "finding_id": f.finding_pk, "lesion_id": f.lesion_pk, "action": f.action,
-                "status": f.status,
+                "status": "overdue" if late[f.id] else f.status, "stored_status": f.status, "overdue": late[f.id],
+                "exam_received_report_id": received.get(f.exam_received_pk, (None, None))[0],
+                "exam_received_on": f.exam_received_on.isoformat() if f.exam_received_on else None,
+                "exam_received_modality": received.get(f.exam_received_pk, (None, None))[1],
                 "what": f.what, "opened_on": f.opened_on.isoformat(), "due_date": f.due_date.isoformat(),
                 "completed_on": f.completed_on.isoformat() if f.completed_on else None,
                 "responsible": f.responsible, "escalation_role": f.escalation_role,
@@ -172,7 +236,7 @@ def timeline(session: Session, patient_key: str) -> dict[str, Any]:
     }
 
 
-def _summary(rows: Sequence[Any], as_of: dt.date) -> dict[str, Any]:
+def _summary(rows: Sequence[Any]) -> dict[str, Any]:
     open_rows = [r for r in rows if r.status in t.OPEN_STATUSES]
     done = [r for r in rows if r.status == "done"]
     superseded = [r for r in rows if r.status == "cancelled" and r.superseded_by_pk is not None]
@@ -183,7 +247,7 @@ def _summary(rows: Sequence[Any], as_of: dt.date) -> dict[str, Any]:
     return {
         "total": len(rows),
         "open": len(open_rows),
-        "overdue": sum(1 for r in open_rows if r.status == "overdue" or r.due_date < as_of),
+        "overdue": sum(1 for r in open_rows if r.overdue),  # the read-time expression, selected below
         "done": len(done),
         "cancelled": len(cancelled),
         "superseded": len(superseded),
@@ -200,14 +264,14 @@ def metrics(session: Session, as_of: dt.date | None = None) -> dict[str, Any]:
     """
     as_of = as_of or dt.date.today()
     columns = (t.FollowUp.action, t.FollowUp.status, t.FollowUp.superseded_by_pk, t.FollowUp.opened_on,
-               t.FollowUp.due_date, t.FollowUp.completed_on)
+               t.FollowUp.due_date, t.FollowUp.completed_on, overdue(as_of).label("overdue"))
     rows = session.execute(select(*columns)).all()
-    by_action = {action: _summary([r for r in rows if r.action == action], as_of)
+    by_action = {action: _summary([r for r in rows if r.action == action])
                  for action in ("surveillance", "workup", "urgent")}
     patients = session.scalar(select(func.count()).select_from(t.Patient)) or 0
     reports = session.scalar(select(func.count()).select_from(t.Report).where(t.Report.is_current.is_(True))) or 0
     return {"as_of": as_of.isoformat(), "patients": patients, "reports": reports,
-            **_summary(rows, as_of), "by_action": by_action}
+            **_summary(rows), "by_action": by_action}
 
 
 def row_counts(session: Session) -> dict[str, int]:

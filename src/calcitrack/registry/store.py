@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, load_only
 
 from calcitrack.errors import Conflict, InputError
@@ -64,6 +64,7 @@ class NewFollowUp:
     origin: str
     responsible: str | None
     escalation_role: str
+    accepted_modalities: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class LesionDecision:
     """(assessment, recomputed): the report's assessment, then the one with the computed change if any."""
     follow_up: NewFollowUp | None = None
     closures: list[Closure] = field(default_factory=list)
+    received: list[t.FollowUp] = field(default_factory=list)
+    """Open follow-ups this report's exam of the lesion does not fulfil: linked, left open."""
+    replaces_pk: int | None = None
+    """Amending: the lesion row of the replaced version that this lesion is (later links move to it)."""
 
 
 @dataclass
@@ -102,6 +107,8 @@ class OpenedReport:
     actor: str
     source: str
     earlier: list[t.Lesion] = field(default_factory=list)
+    retired_lesion_pks: set[int] = field(default_factory=set)
+    """Amending: lesion rows of the replaced version whose open follow-ups the amendment cancelled."""
 
 
 def content_hash(report: Report) -> str:
@@ -197,6 +204,20 @@ def _retire_version(session: Session, opened: OpenedReport, old: t.Report) -> No
             reason=f"report amended (version {old.version + 1} replaces {old.version})",
         )
         opened.result.follow_ups_closed.append(row.id)
+        if row.lesion_pk is not None:
+            opened.retired_lesion_pks.add(row.lesion_pk)
+
+
+def replaced_lesions(session: Session, opened: OpenedReport) -> list[t.Lesion]:
+    """Amending: the affirmed, non-historical lesions of the version being replaced (none otherwise)."""
+    if opened.replaced is None:
+        return []
+    return list(session.scalars(
+        select(t.Lesion).options(defer(t.Lesion.data))
+        .where(t.Lesion.report_pk == opened.replaced.id, t.Lesion.historical.is_(False),
+               t.Lesion.negated.is_(False))
+        .order_by(t.Lesion.id)
+    ).all())
 
 
 def earlier_lesions(session: Session, opened: OpenedReport) -> list[t.Lesion]:
@@ -276,6 +297,8 @@ def write(
     by_pk = {row.id: row for row in opened.earlier}
     decided = {decision.lesion_id: decision for decision in decisions}
     mains: list[tuple[t.Lesion, t.Finding]] = []
+    replacing: list[tuple[t.Lesion, t.Finding, int]] = []
+    received: list[t.FollowUp] = []
     created: list[t.FollowUp] = []
     closures: list[tuple[Closure, t.FollowUp | None]] = []
     # Few round trips: build all new rows without autoflush, flush once, then apply the status changes
@@ -305,8 +328,13 @@ def write(
             row.computed_change = decision.computed_change
             for mention in mentions:  # the mentions mirror their lesion's computed change
                 mention.computed_change = row.computed_change
+            verdict: t.Assessment | None = None
             for assessment, recomputed in decision.assessments:
-                session.add(_assessment_row(main, row, assessment, recomputed=recomputed))
+                verdict = _assessment_row(main, row, assessment, recomputed=recomputed)
+                session.add(verdict)
+            if decision.replaces_pk is not None:
+                replacing.append((row, main, decision.replaces_pk))
+            received.extend(decision.received)
             new: t.FollowUp | None = None
             if decision.follow_up is not None:
                 plan = decision.follow_up
@@ -315,6 +343,8 @@ def write(
                     interval=plan.interval, duration=plan.duration, surveillance_start=plan.surveillance_start,
                     opened_on=plan.opened_on, due_date=plan.due_date, status="pending", origin=plan.origin,
                     responsible=plan.responsible, escalation_role=plan.escalation_role,
+                    accepted_modalities=plan.accepted_modalities,
+                    assessment=verdict,  # the last one stored: the (re-)assessment that planned it
                 )
                 session.add(new)
                 created.append(new)
@@ -322,6 +352,10 @@ def write(
     session.flush()
     for lesion_row, main in mains:
         lesion_row.main_finding_pk = main.id
+    for lesion_row, main, old_pk in replacing:
+        _take_over(session, lesion_row, main, old_pk, by_pk)
+    for waiting in received:
+        _receive(session, waiting, report, actor=actor, source=source)
     audit.log(
         session, actor=actor, source=source, entity="report", entity_pk=report.id,
         event_name="amended" if opened.replaced is not None else "ingested", new=f"version {report.version}",
@@ -341,3 +375,36 @@ def write(
         result.escalated = result.escalated or superseded_by is not None
     result.findings = len(analysis.findings)
     return result
+
+
+def _take_over(session: Session, lesion_row: t.Lesion, main: t.Finding, old_pk: int,
+               by_pk: dict[int, t.Lesion]) -> None:
+    """Amending: the new version's lesion takes the replaced one's place in its chain, so that later
+    reports link to it and the timeline keeps one lesion (not the old chain plus a new, unlinked one)."""
+    old = session.get(t.Lesion, old_pk)
+    if old is None:
+        return
+    if lesion_row.prior_lesion_pk is None and old.prior_lesion_pk is not None:
+        lesion_row.prior_lesion_pk = old.prior_lesion_pk
+        prior = by_pk.get(old.prior_lesion_pk) or session.get(t.Lesion, old.prior_lesion_pk)
+        main.prior_finding_pk = prior.main_finding_pk if prior is not None else None
+    session.execute(
+        update(t.Lesion).where(t.Lesion.prior_lesion_pk == old_pk, t.Lesion.id != lesion_row.id)
+        .values(prior_lesion_pk=lesion_row.id).execution_options(synchronize_session=False)
+    )
+    if old.main_finding_pk is not None:
+        session.execute(
+            update(t.Finding).where(t.Finding.prior_finding_pk == old.main_finding_pk, t.Finding.id != main.id)
+            .values(prior_finding_pk=main.id).execution_options(synchronize_session=False)
+        )
+
+
+def _receive(session: Session, row: t.FollowUp, report: t.Report, *, actor: str, source: str) -> None:
+    """Link a later exam that does not fulfil an open follow-up to it, with its audit event."""
+    row.exam_received_pk = report.id
+    row.exam_received_on = report.date or dt.date.today()
+    row.updated_at = t.utcnow()
+    audit.log(
+        session, actor=actor, source=source, entity="follow_up", entity_pk=row.id, event_name="exam_received",
+        new=report.modality, detail=f"report {report.report_id} does not fulfil it; coordinator to decide",
+    )

@@ -210,6 +210,11 @@ class FollowUp(Base):
     escalation_role: Mapped[str] = mapped_column(String(200))
     escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     superseded_by_pk: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id"))
+    accepted_modalities: Mapped[str | None] = mapped_column(String(32))
+    """Exam modalities that fulfil it, comma-separated (``US,CT,MR``); NULL: any later exam of the lesion."""
+    exam_received_pk: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    """The latest later exam of the same lesion that did not fulfil it ("exam received, does not fulfil")."""
+    exam_received_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -217,6 +222,8 @@ class FollowUp(Base):
 
     finding: Mapped[Finding] = relationship(foreign_keys=[finding_pk])
     lesion: Mapped[Lesion | None] = relationship(foreign_keys=[lesion_pk])
+    assessment: Mapped[Assessment | None] = relationship(foreign_keys=[assessment_pk])
+    exam_received: Mapped[Report | None] = relationship(foreign_keys=[exam_received_pk])
     patient: Mapped[Patient] = relationship()
 
 
@@ -266,3 +273,54 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     user: Mapped[ApiUser] = relationship(back_populates="keys")
+
+
+NOTIFICATION_KINDS: tuple[str, ...] = ("created", "due_soon", "overdue", "escalated")
+NOTIFICATION_CHANNELS: tuple[str, ...] = ("email", "fhir")
+NOTIFICATION_STATUSES: tuple[str, ...] = ("queued", "sent", "failed", "skipped")
+
+
+class Clinician(Base):
+    """Where to reach a responsible clinician: ``name`` is the value stored in ``FollowUp.responsible``.
+
+    Why a table keyed by that name: follow-ups name their clinician as free text (ingest ``--responsible``,
+    transfers); notices need an e-mail address and a FHIR ``Practitioner`` reference for that same name.
+    """
+
+    __tablename__ = "clinicians"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    fhir_reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Notification(Base):
+    """The outbox (``calcitrack.notify.outbox``): one notice of one kind, for one follow-up, on one channel.
+
+    Written in the transaction that changes the follow-up, delivered later with retries; the unique key
+    makes a second "overdue" for the same follow-up and channel impossible. No message body is stored:
+    it is rendered at delivery time from the follow-up.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("follow_up_pk", "kind", "channel", name="uq_notifications_follow_up_kind_channel"),
+        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    follow_up_pk: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    recipient_pk: Mapped[int | None] = mapped_column(Integer)  # clinicians.id at the last attempt
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

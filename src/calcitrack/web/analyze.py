@@ -33,6 +33,7 @@ from calcitrack.explain.headline import headline
 from calcitrack.explain.lookups import assessed_lesions, condition_name, mentions_of, report_lesions
 from calcitrack.explain.phrases import Described, finding_description, stated_value
 from calcitrack.explain.render import build_document
+from calcitrack.explain.sources import display_id, display_short, source_lang, strength_key
 from calcitrack.explain.texts import Texts
 from calcitrack.kb import KnowledgeBase, get_kb
 from calcitrack.models import CANCER_SITES, Analysis, Assessment, Finding, Lesion, PatientContext, Report
@@ -126,21 +127,23 @@ class Segment:
 
 
 def describe(page: Page, finding: Described, action: str | None) -> str:
-    """A mention's or a lesion's attributes as one line (hover text of a highlight, line of a block)."""
-    t = page.t
-    parts = [f"{t('attr.organ')}: {finding.organ.value}"]
+    """A mention's or a lesion's attributes as one line (hover text of a highlight, line of a block), every
+    code in the page's words (:mod:`calcitrack.web.values`)."""
+    t, w = page.t, page.words
+    parts = [f"{t('attr.organ')}: {w.organ(finding.organ.value)}"]
     if finding.site:
-        parts.append(f"{t('attr.site')}: {finding.site}")
+        parts.append(f"{t('attr.site')}: {w.site(finding.site)}")
     if finding.size_mm is not None:
-        parts.append(f"{t('attr.size')}: {finding.size_mm:g} mm")
+        size = f"{finding.size_mm:g}".replace(".", "," if page.lang == "fr" else ".")
+        parts.append(f"{t('attr.size')}: {size} mm")
     if finding.count is not None:
-        parts.append(f"{t('attr.count')}: {finding.count}")
+        parts.append(f"{t('attr.count')}: {w.count(finding.count)}")
     if finding.pattern is not None:
-        parts.append(f"{t('attr.pattern')}: {finding.pattern.value}")
+        parts.append(f"{t('attr.pattern')}: {w.pattern(finding.pattern.value)}")
     if finding.acoustic_shadow is not None:
         parts.append(f"{t('attr.shadow')}: {t('answer.yes' if finding.acoustic_shadow else 'answer.no')}")
     if finding.interval_change is not None:
-        parts.append(f"{t('attr.change')}: {finding.interval_change.value}")
+        parts.append(f"{t('attr.change')}: {w.change(finding.interval_change.value)}")
     for flag in ("negated", "uncertain", "historical"):
         if getattr(finding, flag):
             parts.append(t(f"attr.{flag}"))
@@ -200,10 +203,27 @@ def _lesion_actions(analysis: Analysis, lesions: list[Lesion]) -> dict[str, str]
 
 
 @dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
 class ContextField:
+    """One input of the missing-information form: its form name, label, kind of input and current value.
+
+    ``kind`` is ``select`` (one of ``choices``), ``checkboxes`` (any of ``choices``; ``values`` holds the
+    ticked ones), ``number`` or ``text``: every question gets an input of the kind its answer needs.
+    """
+
     name: str
+    form_name: str
+    label: str
     kind: str
     value: str
+    choices: tuple[Choice, ...] = ()
+    values: tuple[str, ...] = ()
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,23 +233,149 @@ class QuestionView:
     fields: list[ContextField]
 
 
-def questions(analysis: Analysis, answers: dict[str, str], lang: str) -> list[QuestionView]:
-    """The missing-information questions of all findings, once each, with the context fields they probe."""
-    kb = get_kb()
+FINDING_PREFIX = "fnd_"
+FINDING_ANSWERS = ("interval_change", "duct_dilatation", "ductal", "associated_mass", "size_mm")
+"""Facts about a lesion that a missing-information question may ask (Q2, Q13, Q14, Q15): the answer re-runs
+that lesion's assessment with the fact set. ``ductal`` is "the focus lies inside a duct" (pattern ductal)."""
+TREATMENTS = ("surgery", "biopsy", "ablation", "tace_lipiodol", "chemotherapy")
+
+
+def _tri_state(page: Page) -> tuple[Choice, ...]:
+    return tuple(Choice(v, page.t(f"answer.{v or 'unknown'}")) for v in TRI_STATE)
+
+
+def _context_field(page: Page, name: str, value: str) -> ContextField:
+    """The input a PatientContext field needs, labelled and with its choices in the page's words."""
+    w, kind = page.words, _field_kind(name)
+    unknown = Choice("", page.t("answer.unknown"))
+    label, form_name = page.t(f"ctx.{name}"), f"{CONTEXT_PREFIX}{name}"
+    if kind == "bool":
+        return ContextField(name, form_name, label, "select", value, _tri_state(page))
+    if kind == "cancer":
+        sites = tuple(Choice(site, w.cancer(site)) for site in CANCER_SITES)
+        return ContextField(name, form_name, label, "select", value, (unknown, *sites))
+    if kind == "sex":
+        sexes = tuple(Choice(v, w.sex(v)) for v in ("female", "male", "other"))
+        return ContextField(name, form_name, label, "select", value, (unknown, *sexes))
+    if kind == "number":
+        return ContextField(name, form_name, label, "number", value)
+    if name == "prior_liver_treatment":
+        ticked = tuple(v for v in value.split(",") if v)
+        choices = tuple(Choice(v, w.treatment(v)) for v in TREATMENTS)
+        return ContextField(name, form_name, label, "checkboxes", value, choices, ticked)
+    return ContextField(name, form_name, label, "text", value)
+
+
+def _finding_field(page: Page, lesion: Lesion, n: int, name: str, value: str) -> ContextField:
+    """The input for a fact about lesion ``n`` (see :data:`FINDING_ANSWERS`)."""
+    w = page.words
+    label = f"{page.t('analyse.lesion')} {n}: {page.t(f'fnd.{name}')}"
+    form_name = f"{FINDING_PREFIX}{lesion.id}_{name}"
+    if name == "interval_change":
+        changes = tuple(Choice(v, w.change(v)) for v in ("new", "stable", "increased", "decreased", "resolved"))
+        return ContextField(name, form_name, label, "select", value, (Choice("", page.t("answer.unknown")), *changes))
+    if name == "size_mm":
+        return ContextField(name, form_name, label, "number", value, unit="mm")
+    return ContextField(name, form_name, label, "select", value, _tri_state(page))
+
+
+def _known(value: object) -> bool:
+    return value not in (None, [], "")
+
+
+def questions(
+    page: Page, analysis: Analysis, answers: dict[str, str], finding_answers: dict[str, str]
+) -> list[QuestionView]:
+    """The missing-information questions of all lesions, once each, with an input for every fact they
+    probe. A fact the report (or an answer) already states is not asked again - the age of a report that
+    gives it, for example; a question left with nothing to ask is not shown."""
+    kb, lang = get_kb(), page.lang
     by_id = {q.id: q for q in kb.questions}
+    lesions = {lesion.id: (n, lesion) for n, lesion in enumerate(report_lesions(analysis), start=1)}
     seen: dict[str, QuestionView] = {}
     for assessment in analysis.assessments:
+        n, lesion = lesions.get(assessment.lesion_id or "", (0, None))
         for qid in assessment.missing_information_ids:
             question = by_id.get(qid)
-            if question is None or qid in seen:
+            if question is None:
                 continue
-            names = list(dict.fromkeys(
-                p.field.split(".", 1)[1] for p in question.probes if p.field.startswith("context.")
-            ))
-            fields = [ContextField(n, _field_kind(n), answers.get(n, "")) for n in names
-                      if n in PatientContext.model_fields]
-            seen[qid] = QuestionView(qid, question.text.get(lang), fields)
-    return list(seen.values())
+            view = seen.setdefault(qid, QuestionView(qid, question.text.get(lang), []))
+            present = {f.form_name for f in view.fields}
+            for probe in question.probes:
+                scope, _, name = probe.field.partition(".")
+                if scope == "context" and name in PatientContext.model_fields:
+                    if _known(getattr(analysis.context, name)) and name not in answers:
+                        continue  # stated by the report: not missing
+                    field = _context_field(page, name, answers.get(name, ""))
+                elif scope == "finding" and lesion is not None:
+                    name = "ductal" if name == "pattern" and probe.value == "ductal" else name
+                    if name not in FINDING_ANSWERS:
+                        continue
+                    key = f"{lesion.id}_{name}"
+                    stated = lesion.pattern is not None if name == "ductal" else _known(getattr(lesion, name))
+                    if stated and key not in finding_answers:
+                        continue
+                    field = _finding_field(page, lesion, n, name, finding_answers.get(key, ""))
+                else:
+                    continue
+                if field.form_name not in present:
+                    present.add(field.form_name)
+                    view.fields.append(field)
+    return [view for view in seen.values() if view.fields]
+
+
+def finding_answers_from_form(form: dict[str, str], analysis: Analysis) -> dict[str, str]:
+    """The answered lesion facts, ``{"<lesion id>_<fact>": raw value}``, for lesions of this analysis."""
+    ids = {lesion.id for lesion in report_lesions(analysis)}
+    answers: dict[str, str] = {}
+    for key, value in form.items():
+        if not key.startswith(FINDING_PREFIX) or not value.strip():
+            continue
+        rest = key[len(FINDING_PREFIX):]
+        name = next((fact for fact in FINDING_ANSWERS if rest.endswith(f"_{fact}")), None)
+        if name is None:
+            continue
+        lesion_id = rest[: -len(name) - 1]
+        if lesion_id in ids and name in FINDING_ANSWERS:
+            answers[f"{lesion_id}_{name}"] = value.strip()[:20]
+    return answers
+
+
+def _lesion_update(name: str, raw: str) -> dict[str, Any]:
+    """The lesion attributes an answered fact sets (an unusable answer sets nothing)."""
+    if name == "size_mm":
+        try:
+            size = float(raw.replace(",", "."))
+        except ValueError:
+            return {}
+        return {"size_mm": size} if 0 < size <= 1000 else {}
+    if name == "interval_change":
+        return {"interval_change": raw} if raw in ("new", "stable", "increased", "decreased", "resolved") else {}
+    if raw not in ("yes", "no"):
+        return {}
+    if name == "ductal":
+        return {"pattern": "ductal"} if raw == "yes" else {}
+    return {name: raw == "yes"}
+
+
+def reassess_with_facts(analysis: Analysis, answers: dict[str, str], kb: KnowledgeBase) -> Analysis:
+    """The analysis with the answered lesion facts set and the lesions assessed again (same context, policy
+    and report recommendations), so that an answer to "what is its size?" changes what it should."""
+    from calcitrack.assess.engine import assess_lesions
+    from calcitrack.service import summarise
+
+    lesions = []
+    for lesion in analysis.lesions:
+        update: dict[str, Any] = {}
+        for key, raw in answers.items():
+            if key.startswith(f"{lesion.id}_"):
+                update.update(_lesion_update(key[len(lesion.id) + 1:], raw))
+        lesions.append(Lesion.model_validate({**lesion.model_dump(), **update}) if update else lesion)
+    lang = analysis.report.lang or "en"
+    assessments = assess_lesions(lesions, analysis.context, policy=analysis.policy, lang=lang, kb=kb,
+                                 report_recommendations=analysis.report_recommendations)
+    return analysis.model_copy(update={"lesions": lesions, "assessments": assessments,
+                                       "summary": summarise(lesions, assessments, kb, lang)})
 
 
 def _report_from_form(form: dict[str, str], upload_text: str | None) -> tuple[Report | None, str]:
@@ -267,7 +413,8 @@ async def analyze_page(request: Request, page: Annotated[Page, Depends(get_page)
     if denied is not None:
         return denied
     multipart = await request.form()
-    form = {k: v for k, v in multipart.items() if isinstance(v, str)}
+    form = {k: ",".join(str(v) for v in multipart.getlist(k) if isinstance(v, str))
+            for k in multipart if isinstance(multipart.get(k), str)}
     if not security.check_csrf(page.session, form.get("csrf")):
         return csrf_failure(page)
     upload_text = None
@@ -285,6 +432,9 @@ async def analyze_page(request: Request, page: Annotated[Page, Depends(get_page)
     policy = form.get("policy") if form.get("policy") in kb.policies else None
     context, answers = context_from_form(form)
     analysis = analyze(report, context=context, policy=policy)
+    facts = finding_answers_from_form(form, analysis)
+    if facts and analysis.assessments:
+        analysis = reassess_with_facts(analysis, facts, kb)
     principal = page.principal
     assert principal is not None
     with session_scope(request.app.state.engine) as db:
@@ -295,7 +445,38 @@ async def analyze_page(request: Request, page: Annotated[Page, Depends(get_page)
                          f"(role {principal.role})")
     form = {**form, "text": text, "policy": analysis.policy}
     return render(page, "analyse.html", examples=examples(), form=form, message=None, policies=kb.policies,
-                  default_policy=kb.default_policy, result=result_view(page, analysis, answers))
+                  default_policy=kb.default_policy, result=result_view(page, analysis, answers, facts))
+
+
+def _answer_words(page: Page, name: str, value: object) -> str:
+    """An answered or stated context value in the page's words ("yes", "colorectal (mucinous)", "45")."""
+    w = page.words
+    if isinstance(value, bool) or value in ("yes", "no"):
+        yes = value is True or value == "yes"
+        return page.t("answer.yes" if yes else "answer.no")
+    if name == "known_primary_cancer":
+        return w.cancer(value)
+    if name == "sex":
+        return w.sex(value)
+    if name == "prior_liver_treatment":
+        items = value if isinstance(value, list) else str(value).split(",")
+        return ", ".join(w.treatment(v) for v in items if v)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _answered(page: Page, answers: dict[str, str]) -> list[tuple[str, str]]:
+    return [(page.t(f"ctx.{name}"), _answer_words(page, name, value)) for name, value in answers.items()]
+
+
+def _stated(page: Page, analysis: Analysis, answers: dict[str, str]) -> list[tuple[str, str]]:
+    """What the report itself says about the patient (the context it was read with), answers aside."""
+    return [
+        (page.t(f"ctx.{name}"), _answer_words(page, name, value))
+        for name, value in analysis.context.model_dump().items()
+        if _known(value) and name not in answers
+    ]
 
 
 def _words(kb: KnowledgeBase, key: str, lang: str, fallback: str) -> str:
@@ -354,7 +535,9 @@ def summary_view(page: Page, analysis: Analysis, lesions: list[Lesion], kb: Know
             "headline": line or summary.headline}
 
 
-def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict[str, Any]:
+def result_view(
+    page: Page, analysis: Analysis, answers: dict[str, str], facts: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Everything the result part of the page shows, computed once (templates stay logic-free)."""
     kb = get_kb()
     lang = page.lang
@@ -368,12 +551,19 @@ def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict
             source_ids.extend(local.sources)
             for rec in local.recommendations:
                 source_ids.extend(rec.sources)
-    sources = [kb.sources[s] for s in dict.fromkeys(source_ids) if s in kb.sources]
+    texts = Texts(kb)
+    sources = [
+        {"id": source.id, "label": display_id(source.id), "short": display_short(source), "title": source.title,
+         "url": source.url, "grade": source.grade, "lang": source_lang(source),
+         "strength": texts.render(strength_key(source.grade), lang)}
+        for source in (kb.sources[s] for s in dict.fromkeys(source_ids) if s in kb.sources)
+    ]
     radiologist = build_document(analysis, lang=report_lang, audience="radiologist", kb=kb)
     letters = {code: build_document(analysis, lang=code, audience="patient", kb=kb) for code in ("en", "fr")}
     clinician = build_document(analysis, lang=lang, audience="clinician", kb=kb)
-    questions_view = questions(analysis, answers, lang)
-    shown = {f.name for q in questions_view for f in q.fields}
+    facts = facts or {}
+    questions_view = questions(page, analysis, answers, facts)
+    shown = {f.form_name for q in questions_view for f in q.fields}
     return {
         "analysis": analysis,
         "segments": segments(page, analysis, lambda action: kb.text(f"action.{action}", lang), lesions),
@@ -384,9 +574,16 @@ def result_view(page: Page, analysis: Analysis, answers: dict[str, str]) -> dict
         "letters": letters,
         "clinician": clinician,
         "questions": questions_view,
-        "carried": {k: v for k, v in answers.items() if k not in shown},
+        "carried": {name: value for name, value in [
+            *((f"{CONTEXT_PREFIX}{k}", v) for k, v in answers.items()),
+            *((f"{FINDING_PREFIX}{k}", v) for k, v in facts.items()),
+        ] if name not in shown},
         "answers": answers,
-        "cancer_sites": CANCER_SITES,
+        "answered": _answered(page, answers),
+        "stated": _stated(page, analysis, answers),
+        "rules": {rule_id: page.words.rule(rule_id) for card in cards if card["assessment"]
+                  for rule_id in card["assessment"].rules_fired},
         "action_text": lambda action: kb.text(f"action.{action}", lang),
         "kb_text": lambda key: kb.text(key, lang),
+        "source_label": display_id,
     }

@@ -6,12 +6,14 @@ question is posted (not in the URL, so not in access logs) and is neither stored
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import Response
 
 from calcitrack.explain import answer_question
+from calcitrack.explain.sources import display_id, display_short, source_lang, strength_key
+from calcitrack.explain.texts import Texts
 from calcitrack.kb import get_kb
 from calcitrack.web import security
 from calcitrack.web.page import Page, csrf_failure, get_page, redirect, render
@@ -21,7 +23,8 @@ router = APIRouter()
 
 @router.get("/knowledge")
 def knowledge_home(page: Annotated[Page, Depends(get_page)]) -> Response:
-    return render(page, "knowledge.html", kb=get_kb(), answer=None, question="", ask_lang=page.lang)
+    return render(page, "knowledge.html", kb=get_kb(), answer=None, question="", ask_lang=page.lang,
+                  **SOURCE_HELPERS)
 
 
 @router.get("/knowledge/ask")
@@ -42,7 +45,7 @@ def ask(
     chosen = answer_lang if answer_lang in ("en", "fr") else None
     answer = answer_question(question, chosen)
     return render(page, "knowledge.html", kb=get_kb(), answer=answer, question=question,
-                  ask_lang=answer_lang or "")
+                  ask_lang=answer_lang or "", **SOURCE_HELPERS)
 
 
 @router.get("/knowledge/conditions/{condition_id}")
@@ -52,31 +55,27 @@ def condition(page: Annotated[Page, Depends(get_page)],
     item = kb.conditions.get(condition_id)
     if item is None:
         return render(page, "error.html", status_code=404, message=page.t("error.not_found"))
-    return render(page, "condition.html", kb=kb, c=item)
+    return render(page, "condition.html", kb=kb, c=item, **SOURCE_HELPERS)
 
 
 @router.get("/knowledge/rules")
 def rules(page: Annotated[Page, Depends(get_page)]) -> Response:
-    return render(page, "rules.html", kb=get_kb(), describe=describe_test)
+    """The decision table, every field, operator and value in the page's words (web/values.py)."""
+    return render(page, "rules.html", kb=get_kb(), **SOURCE_HELPERS)
 
 
 @router.get("/knowledge/sources")
 def sources(page: Annotated[Page, Depends(get_page)]) -> Response:
-    return render(page, "sources.html", kb=get_kb())
+    """Every source with its reference label (never a seed file name) and its evidence strength."""
+    kb = get_kb()
+    texts = Texts(kb)
+    rows = [
+        {"label": display_id(s.id), "short": display_short(s), "title": s.title, "year": s.year, "url": s.url,
+         "grade": s.grade, "lang": source_lang(s), "strength": texts.render(strength_key(s.grade), page.lang)}
+        for s in kb.sources.values()
+    ]
+    return render(page, "sources.html", kb=kb, sources=rows)
 
 
-OPS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
-
-
-def describe_test(test: object, lang: str) -> str:
-    """A rule condition as a short readable formula: ``organ = liver and (size_mm ≤ 10 or ...)``."""
-    if hasattr(test, "any"):
-        return "(" + (" or " if lang == "en" else " ou ").join(describe_test(t, lang) for t in test.any) + ")"
-    if hasattr(test, "all"):
-        return "(" + (" and " if lang == "en" else " et ").join(describe_test(t, lang) for t in test.all) + ")"
-    field = str(getattr(test, "field", "")).split(".", 1)[-1]
-    op = str(getattr(test, "op", ""))
-    value = getattr(test, "value", None)
-    if op in OPS:
-        return f"{field} {OPS[op]} {value}"
-    return f"{field} {op.replace('_', ' ')}" + (f" {value}" if value is not None else "")
+SOURCE_HELPERS: dict[str, Any] = {"source_label": display_id, "short": display_short, "source_lang": source_lang}
+"""What templates need to cite a source the way every reader sees it (:mod:`calcitrack.explain.sources`)."""

@@ -26,6 +26,7 @@ from calcitrack.registry.db import session_scope
 from calcitrack.registry.tables import ApiKey, ApiUser
 from calcitrack.web import security
 from calcitrack.web.i18n import LANG_COOKIE, LANGS, request_lang, translate
+from calcitrack.web.values import Words
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -88,6 +89,11 @@ class Page:
         return translate(key, self.lang)
 
     @property
+    def words(self) -> Words:
+        """Codes (organ, site, status ...) as words of the page's language (:mod:`calcitrack.web.values`)."""
+        return Words(self.lang)
+
+    @property
     def csrf(self) -> str:
         return security.csrf_token(self.session)
 
@@ -128,7 +134,7 @@ def finish(page: Page, response: Response) -> Response:
 
 
 def render(page: Page, template: str, status_code: int = 200, **values: Any) -> Response:
-    html = _env.get_template(template).render(page=page, t=page.t, lang=page.lang, **values)
+    html = _env.get_template(template).render(page=page, t=page.t, w=page.words, lang=page.lang, **values)
     return finish(page, HTMLResponse(html, status_code=status_code))
 
 

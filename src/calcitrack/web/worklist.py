@@ -43,7 +43,7 @@ CSV_FIELDS: tuple[str, ...] = tuple(WorklistItem.model_fields)
 
 
 def is_overdue(row: dict[str, Any], as_of: dt.date) -> bool:
-    """The read model's verdict (:func:`calcitrack.app.worklist.is_overdue`, judged as of ``as_of``)."""
+    """The read model's verdict (:func:`calcitrack.registry.queries.overdue`, judged as of ``as_of``)."""
     return bool(row["overdue"])
 
 
@@ -87,6 +87,13 @@ def select_rows(
     else:
         chosen.sort(key=lambda r: (r["due_date"], r["follow_up_id"]))
     return chosen
+
+
+def notices_text(notices: list[dict[str, Any]]) -> str:
+    """The worklist's notices as one CSV cell: ``kind/channel/status/recipient/sent_at`` joined by ``; ``."""
+    return "; ".join(
+        "/".join(str(n[key] or "") for key in ("kind", "channel", "status", "recipient", "sent_at")) for n in notices
+    )
 
 
 def _load(page: Page, what: str, as_of: dt.date) -> list[dict[str, Any]]:
@@ -140,7 +147,7 @@ def worklist_csv(page: Annotated[Page, Depends(get_page)]) -> Response:
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({**row, "notices": notices_text(row["notices"])})
     response = Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="worklist-{today().isoformat()}.csv"'
     response.headers["Cache-Control"] = "no-store"

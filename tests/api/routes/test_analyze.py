@@ -48,8 +48,11 @@ def test_analyze_fhir_format_returns_a_bundle(client: TestClient, keys: dict[str
     response = client.post("/api/v1/analyze?format=fhir", json={"text": "x"}, headers=auth(keys["clinician"]))
     assert response.status_code == 200  # the Bundle's content is tested in tests/interop/test_fhir_out.py
     assert response.json()["resourceType"] == "Bundle"
+    assert response.headers["content-type"].startswith("application/fhir+json")
     other = client.post("/api/v1/analyze?format=xml", json={"text": "x"}, headers=auth(keys["clinician"]))
     assert other.status_code == 422 and other.json()["detail"].startswith("format:")
+    assert "'json'" in other.json()["detail"] and "'fhir'" in other.json()["detail"]
+    assert other.json()["type"].endswith(":validation-error")  # docs/api.md: no 400 "not supported yet"
 
 
 def test_unknown_policy_is_a_422_naming_the_field(client: TestClient, keys: dict[str, str]) -> None:

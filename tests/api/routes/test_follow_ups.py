@@ -16,7 +16,7 @@ def test_follow_up_status_change_by_coordinator(client: TestClient, keys: dict[s
     url = f"/api/v1/follow-ups/{follow_up}/status"
     response = client.post(url, json={"status": "scheduled", "reason": "booked"}, headers=auth(keys["coordinator"]))
     assert response.status_code == 200, response.text
-    assert response.json()["previous_status"] == rows[0]["status"] and response.json()["status"] == "scheduled"
+    assert response.json()["previous_status"] == rows[0]["stored_status"] and response.json()["status"] == "scheduled"
     event = [e for e in audit_events(engine, "follow_up") if e.event == "status"][-1]
     assert (event.actor, event.new_value, event.source) == ("coordinator", "scheduled", "api@testclient")
     no_reason = client.post(url, json={"status": "cancelled"}, headers=auth(keys["coordinator"]))

@@ -38,9 +38,49 @@ def test_ingest_validation_names_the_field(client: TestClient, keys: dict[str, s
     response = client.post("/api/v1/ingest", json=missing, headers=auth(keys["service"]))
     assert response.status_code == 422
     assert response.json()["detail"] == "text: field required"
-    in_list = client.post("/api/v1/ingest", json=[REPORTS[0], missing], headers=auth(keys["service"]))
-    assert in_list.status_code == 422 and in_list.json()["detail"] == "[1].text: field required"
+    only_bad = client.post("/api/v1/ingest", json=[missing], headers=auth(keys["service"]))
+    assert only_bad.status_code == 422 and only_bad.json()["type"].endswith("ingest-refused")
+    assert only_bad.json()["detail"] == "item 1 (report API-R1): text: field required"
     modality = client.post("/api/v1/ingest", json={**REPORTS[0], "modality": "PET"}, headers=auth(keys["service"]))
     assert modality.status_code == 422 and modality.json()["detail"].startswith("modality:")
     empty = client.post("/api/v1/ingest", json=[], headers=auth(keys["service"]))
     assert empty.status_code == 422
+
+
+def test_one_invalid_item_does_not_reject_the_list(client: TestClient, keys: dict[str, str], engine: Engine) -> None:
+    """The issue: one bad item refused the whole list, while the docs said the good items are stored.
+    Each item now has its result, in request order, and only the bad ones are rejected."""
+    ingest_reports(client, keys["service"])  # API-R1 and API-R2 stored
+    body = [
+        {**REPORTS[1], "id": "API-R3"},
+        {k: v for k, v in REPORTS[0].items() if k != "patient_id"} | {"id": "API-R4"},
+        REPORTS[0],
+        {**REPORTS[0], "id": "API-R5", "modality": "PET"},
+        7,
+        {**REPORTS[0], "text": REPORTS[0]["text"] + " Addendum."},
+    ]
+    response = client.post("/api/v1/ingest", json=body, headers=auth(keys["service"]))
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert [(i["item"], i["report_id"], i["status"]) for i in data["items"]] == [
+        (1, "API-R3", "stored"), (2, "API-R4", "rejected"), (3, "API-R1", "unchanged"),
+        (4, "API-R5", "rejected"), (5, None, "rejected"), (6, "API-R1", "rejected"),
+    ]
+    problems = [i["problem"] for i in data["items"]]
+    assert problems[0] is None and problems[2] is None
+    assert problems[1] == "item 2 (report API-R4): patient_id: field required"
+    assert problems[3].startswith("item 4 (report API-R5): modality: ")
+    assert problems[4] == "item 5: expected a report object"
+    assert problems[5].startswith("item 6 (report API-R1): ") and "amend" in problems[5]
+    assert (data["stored"], data["unchanged"], data["amended"], data["rejected"]) == (1, 1, 0, 4)
+    assert data["errors"] == [p for p in problems if p is not None]
+    assert data["items"][0]["version"] == 1 and data["items"][1]["version"] is None
+    assert [r["report_id"] for r in data["reports"]] == ["API-R3", "API-R1"]
+    ingested = [e for e in audit_events(engine, "report") if e.event == "ingested"]
+    assert len(ingested) == 3  # API-R1, API-R2 then API-R3: nothing of the rejected items
+
+
+def test_the_openapi_body_is_one_report_or_a_list(client: TestClient) -> None:
+    body = client.get("/openapi.json").json()["paths"]["/api/v1/ingest"]["post"]["requestBody"]
+    one, many = body["content"]["application/json"]["schema"]["anyOf"]
+    assert set(one["required"]) == {"id", "patient_id", "text"} and many["items"] == one

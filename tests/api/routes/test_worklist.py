@@ -15,6 +15,9 @@ def test_worklist_filters_and_audits_each_patient(client: TestClient, keys: dict
     assert body["count"] == len(body["items"]) >= 1
     assert {row["patient_id"] for row in body["items"]} == {"PX-API-7731"}
     assert "text" not in body["items"][0]
+    # the responsible clinician and the date of the exam whose report made the recommendation (issue 17)
+    dates = {"API-R1": "2025-01-10", "API-R2": "2026-01-20"}
+    assert all(row["exam_date"] == dates[row["report_id"]] and "responsible" in row for row in body["items"])
     reads = [e for e in audit_events(engine, "patient") if e.event == "read"]
     assert [(e.actor, e.detail) for e in reads] == [("clinician", "worklist (role clinician)")]
     due = body["items"][0]["due_date"]

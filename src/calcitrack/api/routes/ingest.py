@@ -4,19 +4,26 @@ Why through :func:`calcitrack.app.ingest.ingest_items`: the API must store exact
 (one transaction per report, unchanged reports skipped before the NLP, bad items reported and the others
 still stored). The registry writes the audit events (``ingested``, ``created``) with the API user as
 actor and ``api@<client>`` as source.
+
+Why the items of a list are validated one by one here rather than by FastAPI: a body typed
+``list[IngestReport]`` is refused whole when one item is malformed, so a feed sending 500 reports lost 499
+good ones for one missing ``patient_id``. Each item now gets its own result, in request order:
+``stored``, ``amended``, ``unchanged`` or ``rejected`` with the problem (``item N: field: message``, which
+never quotes the item's values). The OpenAPI document still describes the body as one report or a list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from calcitrack.api.auth import audit_source, require
 from calcitrack.api.limits import require_json
-from calcitrack.api.problems import ApiProblem
+from calcitrack.api.problems import ApiProblem, describe_errors
 from calcitrack.api.routes.analyze import _upper_modality
 from calcitrack.api.routes.policy_and_audit import check_policy, engine_of
 from calcitrack.api.settings import API_PREFIX
@@ -54,13 +61,33 @@ class ReportResult(BaseModel):
     escalated: bool
 
 
+ItemStatus = Literal["stored", "amended", "unchanged", "rejected"]
+
+
+class ItemResult(BaseModel):
+    """What happened to one item of the request (its position from 1, in request order)."""
+
+    item: int = Field(description="Position of the item in the request, from 1 (1 for a single report)")
+    report_id: str | None = Field(description="The item's id, when it had a usable one")
+    status: ItemStatus
+    problem: str | None = Field(default=None, description="Why it was rejected ('item N ...: field: message')")
+    version: int | None = Field(default=None, description="The stored version (not for a rejected item)")
+    findings: int = 0
+    follow_ups_created: list[int] = Field(default_factory=list)
+    follow_ups_closed: list[int] = Field(default_factory=list)
+    escalated: bool = False
+
+
 class IngestResponse(BaseModel):
     stored: int
     amended: int
     unchanged: int
+    rejected: int = Field(description="Items refused; the others were stored (or were already)")
     follow_ups_created: int
-    errors: list[str] = Field(description="One message per refused item, starting with 'item N'")
-    reports: list[ReportResult]
+    items: list[ItemResult] = Field(description="One result per item, in request order")
+    errors: list[str] = Field(description="The problem of each rejected item, as in `items` (kept for clients "
+                                          "written before `items`)")
+    reports: list[ReportResult] = Field(description="The accepted items only (kept for earlier clients)")
 
 
 def _item_label(message: str) -> str:
@@ -68,42 +95,98 @@ def _item_label(message: str) -> str:
     return "item " + message[len("line ") :] if message.startswith("line ") else message
 
 
+_REPORT_SCHEMA = {k: v for k, v in IngestReport.model_json_schema(
+    ref_template="#/components/schemas/{model}").items() if k != "$defs"}
+BODY_SCHEMA = {"anyOf": [_REPORT_SCHEMA, {"type": "array", "items": _REPORT_SCHEMA, "minItems": 1}]}
+"""The body as documented: one report or a list (items are validated one by one, not by FastAPI)."""
+
+
+def _raw_id(raw: Any) -> str | None:
+    """The id of an item that may be malformed, when it is a usable id (a rejected item is still named)."""
+    report_id = raw.get("id") if isinstance(raw, dict) else None
+    return report_id if isinstance(report_id, str) and 0 < len(report_id) <= 200 else None
+
+
+def _parse_item(number: int, raw: Any) -> IngestReport | ItemResult:
+    """The item as an :class:`IngestReport`, or its rejection (field and message, never its values)."""
+    report_id = _raw_id(raw)
+    label = f"item {number}" + (f" (report {report_id})" if report_id else "")
+    if not isinstance(raw, dict):
+        problem = f"{label}: expected a report object"
+    else:
+        try:
+            return IngestReport.model_validate(raw)
+        except ValidationError as exc:
+            first = describe_errors(list(exc.errors()))[0]
+            problem = f"{label}: {first['field'] or 'body'}: {first['message']}"
+    return ItemResult(item=number, report_id=report_id, status="rejected", problem=problem)
+
+
+def _ingest_one(request: Request, principal: Principal, number: int, report: IngestReport, *, amend: bool,
+                policy: str | None) -> ItemResult:
+    """One valid item through the ingest use case, in its own transaction (as every item of a list)."""
+    item = Item(
+        line=number,
+        report=Report(id=report.id, patient_id=report.patient_id, date=report.date, modality=report.modality,
+                      lang=report.lang, text=report.text),
+        context=report.context,
+        responsible=report.responsible,
+    )
+    summary = ingest_items(engine_of(request), iter([item]), policy=policy, amend=amend, actor=principal.name,
+                           source=audit_source(request))
+    if summary.errors:
+        return ItemResult(item=number, report_id=report.id, status="rejected", problem=_item_label(summary.errors[0]))
+    result = summary.results[0]
+    status: ItemStatus = "stored" if result.status == "stored" else "amended" if result.status == "amended" \
+        else "unchanged"
+    return ItemResult(item=number, report_id=result.report_id, status=status, version=result.version,
+                      findings=result.findings, follow_ups_created=list(result.follow_ups_created),
+                      follow_ups_closed=list(result.follow_ups_closed), escalated=result.escalated)
+
+
 @router.post(
     "/ingest",
     summary="Analyse and store one report or a list of reports",
     response_model=IngestResponse,
     responses={401: {"description": "No or invalid credentials"}, 403: {"description": "Role may not ingest"},
-               422: {"description": "Invalid request, or every item was refused (`errors` lists why)"}},
+               422: {"description": "Invalid request, or every item was refused (`items` and `errors` say why)"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": BODY_SCHEMA}}}},
 )
 def ingest(
-    body: IngestReport | list[IngestReport],
+    body: Annotated[Any, Body(description="One report, or a list of reports")],  # schema: BODY_SCHEMA
     request: Request,
     principal: Annotated[Principal, Depends(require("ingest"))],
     amend: Annotated[bool, Query(description="a changed report becomes a new version")] = False,
     policy: Annotated[str | None, Query(description="KB policy; default: the KB's")] = None,
 ) -> Any:
     check_policy(policy)
-    reports = body if isinstance(body, list) else [body]
-    if not reports:
-        raise ApiProblem(422, "body: at least one report is required")
-    items = [
-        Item(
-            line=number,
-            report=Report(id=r.id, patient_id=r.patient_id, date=r.date, modality=r.modality, lang=r.lang, text=r.text),
-            context=r.context,
-            responsible=r.responsible,
-        )
-        for number, r in enumerate(reports, start=1)
+    if not isinstance(body, dict | list):
+        raise ApiProblem(422, "body: expected a report object or a list of report objects")
+    if isinstance(body, dict):  # a single report: malformed is a plain 422 naming the field
+        try:
+            parsed: list[IngestReport | ItemResult] = [IngestReport.model_validate(body)]
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()],
+                                         body=body) from None
+    else:
+        if not body:
+            raise ApiProblem(422, "body: at least one report is required")
+        parsed = [_parse_item(number, raw) for number, raw in enumerate(body, start=1)]
+    results = [
+        item if isinstance(item, ItemResult) else _ingest_one(request, principal, number, item, amend=amend,
+                                                              policy=policy)
+        for number, item in enumerate(parsed, start=1)
     ]
-    summary = ingest_items(
-        engine_of(request), iter(items), policy=policy, amend=amend, actor=principal.name,
-        source=audit_source(request),
-    )
-    errors = [_item_label(message) for message in summary.errors]
-    if errors and not summary.results:
-        raise ApiProblem(422, errors[0], slug="ingest-refused", extra={"errors": errors})
+    errors = [r.problem for r in results if r.problem is not None]
+    if all(r.status == "rejected" for r in results):
+        raise ApiProblem(422, errors[0], slug="ingest-refused",
+                         extra={"errors": errors, "items": [r.model_dump(mode="json") for r in results]})
+    accepted = [r for r in results if r.status != "rejected"]
     return IngestResponse(
-        stored=summary.stored, amended=summary.amended, unchanged=summary.unchanged,
-        follow_ups_created=summary.follow_ups_created, errors=errors,
-        reports=[ReportResult(**result.__dict__) for result in summary.results],
+        stored=sum(r.status == "stored" for r in results), amended=sum(r.status == "amended" for r in results),
+        unchanged=sum(r.status == "unchanged" for r in results), rejected=len(errors),
+        follow_ups_created=sum(len(r.follow_ups_created) for r in results), items=results, errors=errors,
+        reports=[ReportResult(report_id=r.report_id or "", status=r.status, version=r.version or 0,
+                              findings=r.findings, follow_ups_created=r.follow_ups_created,
+                              follow_ups_closed=r.follow_ups_closed, escalated=r.escalated) for r in accepted],
     )

@@ -26,6 +26,8 @@ class FaqEntry(BaseModel):
     questions: BilingualList
     answer: Bilingual
     sources: list[str] = Field(min_length=1)
+    asks: list[str] = Field(default_factory=list)
+    """Names of ``intents`` this entry answers (what the patient wants to know, not what it is about)."""
 
 
 class FaqFile(BaseModel):
@@ -40,6 +42,21 @@ class FaqFile(BaseModel):
     domain_exclude: list[str] = Field(default_factory=list)
     generic_name_words: list[str] = Field(default_factory=list)
     topic_terms: list[str] = Field(default_factory=list)
+    intents: dict[str, BilingualList] = Field(default_factory=dict)
+    """What a question asks ("is it cancer?", "d'où vient ...?"), as short patient phrasings per language."""
+    aspect_intents: dict[str, list[str]] = Field(default_factory=dict)
+    """The intents each condition aspect answers (``danger`` answers "dangerous")."""
+    foreign_terms: list[str] = Field(default_factory=list)
+    """Organs and body parts calcitrack does not cover (breast, lung, thyroid, bones, ...)."""
+    intent_precedence: list[tuple[str, str]] = Field(default_factory=list)
+    """(narrower, broader) intent pairs: when a question expresses both, it asks the narrower one."""
+    context_readings: dict[str, str] = Field(default_factory=dict)
+    """An intent found only in a context clause, read as another ("cancer" there is the history)."""
+    question_word_fallback: dict[str, str] = Field(default_factory=dict)
+    """Question word -> intent asked when no intent phrase matched ("comment se forme ...?": causes)."""
+    calcium_words: list[str] = Field(default_factory=list)
+    """The generic calcification words of ``domain_terms``: not enough when the question names a foreign
+    organ ("calcifications in my breast")."""
 
 
 def load_faq(directory: Path) -> FaqFile:
@@ -56,6 +73,21 @@ def load_faq(directory: Path) -> FaqFile:
         if entry.id in seen:
             raise KBError(f"{FAQ_FILE}: duplicate id {entry.id!r}")
         seen.add(entry.id)
+        for name in entry.asks:
+            if name not in faq.intents:
+                raise KBError(f"{FAQ_FILE}: {entry.id} asks {name!r}, which is not in intents")
+    for aspect, names in faq.aspect_intents.items():
+        for name in names:
+            if name not in faq.intents:
+                raise KBError(f"{FAQ_FILE}: aspect_intents > {aspect}: {name!r} is not in intents")
+    rules = [
+        *(("intent_precedence", name) for pair in faq.intent_precedence for name in pair),
+        *(("context_readings", name) for pair in faq.context_readings.items() for name in pair),
+        *(("question_word_fallback", name) for name in faq.question_word_fallback.values()),
+    ]
+    for field_name, name in rules:
+        if name not in faq.intents:
+            raise KBError(f"{FAQ_FILE}: {field_name}: {name!r} is not in intents")
     return faq
 
 

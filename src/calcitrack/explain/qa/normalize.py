@@ -31,7 +31,7 @@ STOP_WORDS_FR = _word_set(
     """le la les l un une des du de d au aux et ou est sont etait c ce cet cette ces ca cela que qu qui je
     j me m mon ma mes tu te t ton ta tes vous votre vos il elle ils elles on nous notre nos se s sa son
     ses en y a ai as avoir etre faut pas ne n sur dans par pour avec sans tout tous toute toutes tres
-    plus peut peuvent dois doit moi mais si docteur donc chez leur leurs lui eux"""
+    plus peut peuvent dois doit moi mais si docteur donc chez leur leurs lui eux va vais vont"""
 )
 STOP_WORDS = STOP_WORDS_EN | STOP_WORDS_FR
 """Question words (what, why, how, quoi, pourquoi, comment...) are *not* stop words: they carry the
@@ -102,6 +102,42 @@ def stem(token: str, *, cut: bool = True) -> str:
     return token[:STEM_LENGTH] if cut else token
 
 
+SHORTHAND = {
+    "koi": "quoi",
+    "kwa": "quoi",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "pkoi": "pourquoi",
+    "pourkoi": "pourquoi",
+    "ke": "que",
+    "kel": "quel",
+    "kelle": "quelle",
+    "keske": "qu est ce que",
+    "kesako": "qu est ce que",
+    "c": "c est",
+    "jsuis": "je suis",
+    "chui": "je suis",
+    "bcp": "beaucoup",
+    "wat": "what",
+    "wot": "what",
+    "wats": "whats",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "cuz": "because",
+    "coz": "because",
+    "pls": "please",
+    "plz": "please",
+}
+"""Text-message spellings patients type ("c koi", "pk j'ai ça", "wat r these"), read as the full words."""
+_SHORTHAND = re.compile(r"\b(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")\b")
+
+
+def expand_shorthand(folded: str) -> str:
+    """``folded`` text with text-message spellings written out ("c koi" -> "c est quoi")."""
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1)], folded)
+
+
 _QUEST_CE_QUE = re.compile(r"\bqu'?\s*est[- ]?ce\s+qu(?:e|')?|\bc'?\s*est\s+quoi\b")
 
 
@@ -111,7 +147,7 @@ def words(text: str) -> list[str]:
     "Qu'est-ce que" / "c'est quoi" become "quoi", so the French definition question keeps its intent word
     (its parts are all stop words otherwise).
     """
-    folded = _QUEST_CE_QUE.sub(" quoi ", fold(text))
+    folded = _QUEST_CE_QUE.sub(" quoi ", expand_shorthand(fold(text)))
     return [t for t in _TOKEN.findall(folded) if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())]
 
 

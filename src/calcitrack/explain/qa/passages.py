@@ -9,6 +9,7 @@ KB get no passage, so the retriever never returns an empty answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from calcitrack.explain.qa.faq import FaqFile
@@ -29,6 +30,8 @@ class Passage:
     """Question-side text (both languages): weighted above the answer text when indexing."""
     variants: tuple[str, ...] = ()
     """The English question variants of a FAQ entry (empty for condition passages)."""
+    intents: tuple[str, ...] = ()
+    """The intents of faq.yaml this passage answers (see ``intents.py``)."""
 
     def answer_in(self, lang: str) -> str:
         return self.answer.get(lang) or self.answer["en"]
@@ -49,7 +52,8 @@ def _statements(condition: Condition, aspect: str) -> list[Statement]:
     return list(condition.management)  # treatment and followup both live in management statements
 
 
-def condition_passages(texts: Texts) -> list[Passage]:
+def condition_passages(texts: Texts, aspect_intents: Mapping[str, Sequence[str]] | None = None) -> list[Passage]:
+    aspect_intents = aspect_intents or {}
     passages: list[Passage] = []
     for condition in texts.kb.conditions.values():
         for aspect in ASPECTS:
@@ -72,6 +76,7 @@ def condition_passages(texts: Texts) -> list[Passage]:
                     answer={lang: " ".join(s.get(lang).strip() for s in statements) for lang in ("en", "fr")},
                     sources=tuple(dict.fromkeys(src for s in statements for src in s.sources)),
                     questions=questions,
+                    intents=tuple(aspect_intents.get(aspect, ())),
                 )
             )
     return passages
@@ -87,6 +92,7 @@ def faq_passages(faq: FaqFile) -> list[Passage]:
             sources=tuple(entry.sources),
             questions=" ".join([*entry.questions.en, *entry.questions.fr]),
             variants=tuple(entry.questions.en),
+            intents=tuple(entry.asks),
         )
         for entry in faq.faq
     ]

@@ -6,6 +6,8 @@ English words. Questions are expanded with the FAQ lexicon (a lay word or a tran
 the term the passages use: "taches" also searches "calcification"); the question's own words count
 double, so an exact word still wins. Typos are mended against the index vocabulary, and condition
 passages the question does not name are down-weighted, so general questions reach the general answers.
+Finally, a passage whose intent the question expresses ("is it cancer?", see ``intents.py``) is boosted:
+BM25 says what the question is about, the intent says what it asks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import bm25s
 import numpy as np
 
 from calcitrack.explain.qa.faq import FaqFile
+from calcitrack.explain.qa.intents import QUESTION_WORDS, IntentMatch, IntentMatcher, IntentRules
 from calcitrack.explain.qa.normalize import fold, long_forms, stem, tokens, words
 from calcitrack.explain.qa.passages import Passage
 
@@ -35,6 +38,13 @@ UNNAMED_CONDITION_FACTOR = 0.5
 Condition passages all share the aspect question words ("how often should ... be checked?"); without
 this, a general question ("how often should a liver calcification be checked?") goes to whichever
 condition has the shortest text instead of to the general answer."""
+FAQ_PRIOR = 1.2
+"""Score factor of FAQ entries over condition passages: they are written for patients, and when both
+answer ("what is a calcified granuloma?") the patient-worded answer should come first."""
+INTENT_WORD_REPEAT = 1
+"""How many times a word of a matched intent phrase counts in the BM25 query (others count twice)."""
+INTENT_WEIGHT = 3.0
+"""A passage answering the question's intent scores up to (1 + INTENT_WEIGHT) times its BM25 score."""
 COMMON_NAME_SHARE = 0.15
 """A name word found in more than this share of all passages ("calcification", "liver", "foie") does not
 count as naming a condition."""
@@ -78,11 +88,12 @@ class Retriever:
         self._full_names_by_id = {
             cid: [set(tokens(name)) for name in cnames if tokens(name)] for cid, cnames in condition_names_by_id.items()
         }
-        self._full_names = [name for full in self._full_names_by_id.values() for name in full]
         self.topics = {stem(w) for term in faq.topic_terms for w in words(term)}
         self.organs = {stem(w) for term in faq.organ_terms for w in words(term)}
         self.organs_fr = {stem(w) for term in faq.organ_terms_fr for w in words(term)}
         self.findings = {stem(w) for term in faq.finding_terms for w in words(term)}
+        self.foreign = {stem(w) for term in faq.foreign_terms for w in words(term)}
+        self.calcium = {stem(w) for term in faq.calcium_words for w in words(term)}
         corpus = [
             (tokens(p.questions) + long_forms(p.questions)) * QUESTION_WEIGHT
             + tokens(" ".join(p.answer.values()))
@@ -94,6 +105,8 @@ class Retriever:
         name_tokens = {
             cid: {t for name in cnames for t in tokens(name)} for cid, cnames in condition_names_by_id.items()
         }
+        for toks in name_tokens.values():  # "splenic" in a name is named by "spleen" in a question
+            toks |= {canonical for t in list(toks) for canonical in self._canonical.get(t, ())}
         document_frequency: dict[str, int] = {}
         for doc in corpus:
             for token in set(doc):
@@ -111,26 +124,42 @@ class Retriever:
             if p.variants and 2 * sum(bool(set(tokens(v)) & distinctive) for v in p.variants) < len(p.variants)
         }
         """FAQ entries about calcifications in general: most of their questions name no condition."""
+        rules = IntentRules(
+            precedence=list(faq.intent_precedence),
+            context_readings=faq.context_readings,
+            question_word_fallback=faq.question_word_fallback,
+        )
+        self.intents = IntentMatcher(faq.intents, self.vocabulary, rules)
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
 
-    def query_tokens(self, question: str) -> list[str]:
-        """The question's stems (counted :data:`ORIGINAL_WEIGHT` times) plus their lexicon expansions."""
-        original = [self._spelling(token) for token in tokens(question)] + long_forms(question)
+    def query_tokens(self, question: str, intent_words: frozenset[str] = frozenset()) -> list[str]:
+        """The question's stems (counted :data:`ORIGINAL_WEIGHT` times) plus their lexicon expansions.
+
+        Numbers are left out (a patient's age, size or date is not a topic: "at 70" must not find the
+        passage that says "70%"). Words of a matched intent phrase (``intent_words``) count
+        :data:`INTENT_WORD_REPEAT` times and are not expanded: the intent boost already rewards them, and
+        as BM25 words they would pull passages that merely use them ("attrapé" in the bilharzia answer
+        for "comment on attrape une calcification ?").
+        """
+        original = [self._spelling(t) for t in tokens(question) if not t.isdigit()] + long_forms(question)
+        topic = [t for t in original if t not in intent_words and t not in QUESTION_WORDS]
         expansion: list[str] = []
-        for token in dict.fromkeys(original):
+        for token in dict.fromkeys(topic):
             for other in sorted(self._canonical.get(token, ())):
                 if other not in original and other not in expansion:
                     expansion.append(other)
-        return original * ORIGINAL_WEIGHT + expansion
+        intent = [t for t in original if t in intent_words]
+        return topic * ORIGINAL_WEIGHT + intent * INTENT_WORD_REPEAT + expansion
 
     def _spelling(self, token: str) -> str:
         """A token unknown to the index, replaced by the closest known one when it is a likely typo
         ("calcifed" -> "calcifi"); short tokens are left alone, they are too easily confused."""
         if token in self.vocabulary or len(token) < 5 or token.isdigit():
             return token
-        close = difflib.get_close_matches(token, self._sorted_vocabulary, n=1, cutoff=TYPO_CUTOFF)
-        return close[0] if close else token
+        close = difflib.get_close_matches(token, self._sorted_vocabulary, n=3, cutoff=TYPO_CUTOFF)
+        same_start = [c for c in close if c[0] == token[0]]  # typos rarely change the first letter
+        return same_start[0] if same_start else token
 
     def scope(self, question: str, lang: str) -> Scope:
         """Whether and how calcitrack may answer the question (see ``domain_terms`` in faq.yaml).
@@ -139,18 +168,29 @@ class Retriever:
         "HCC"), or an organ together with a finding (typos forgiven). ``"finding"`` for a question
         about "it" (the finding, as in the seeds' FAQ: "does it need surgery?") that asks about a topic
         of ``topic_terms`` and whose every word, as typed, is known to the passages: one unknown word
-        ("bread", "contagious") is enough to refuse it, and "what time is it?" has no topic. ``None``:
-        refuse.
+        ("bread", "contagious") is enough to refuse it, and "what time is it?" has no topic. The words of a
+        matched intent phrase count as known and as a topic ("will they cut it out?"). ``None``: refuse.
+
+        A question that names an organ calcitrack does not cover (``foreign_terms``: "calcifications in
+        my breast") is refused unless it also names one of its organs or a condition-specific word:
+        generic calcification words do not make it a liver question.
         """
         raw = [stem(w) for w in words(question)]
         corrected = {self._spelling(token) for token in raw}
-        if corrected & self.domain or any(name <= corrected for name in self._full_names):
-            return "domain"
         organs = self.organs | (self.organs_fr if lang == "fr" else set())
+        fully_named = bool(self.named_by_full_name(self._with_canonical(corrected)))
+        # against a foreign organ, only words as typed count: "pneumonie" is not a typo of "pneumocystose"
+        specific = set(raw) & (self.domain - self.calcium) or self.named_by_full_name(self._with_canonical(set(raw)))
+        if corrected & self.foreign and not corrected & organs and not specific:
+            return None
+        if corrected & self.domain or fully_named:
+            return "domain"
         if corrected & organs and corrected & self.findings:
             return "domain"
-        if raw and _PRONOUN.search(fold(question)) and set(raw) <= self.vocabulary and set(raw) & self.topics:
-            return "finding"
+        if raw and _PRONOUN.search(fold(question)):
+            covered = {t for m in self.intents.match(question).values() for t in m.covered}
+            if (set(raw) & self.topics or covered) and set(raw) - covered <= self.vocabulary:
+                return "finding"
         return None
 
     def in_domain(self, question: str, lang: str) -> bool:
@@ -162,28 +202,92 @@ class Retriever:
         ``general_only`` keeps the general FAQ entries only: a question about "it" names no condition,
         so an answer about one specific condition would be a guess.
         """
-        query = self.query_tokens(question)
+        asked = set(self.query_tokens(question))
+        named = self.named_by_full_name(asked)
+        matches = self.intents.read(question, named.values())
+        intent_words = frozenset(t for m in matches.values() for t in m.covered)
+        query = self.query_tokens(question, intent_words)
         if not query:
             return []
         scores = np.asarray(self._bm25.get_scores(query), dtype=float)
-        asked = set(query)
-        fully_named = {cid for cid, full in self._full_names_by_id.items() if any(n <= asked for n in full)}
-        for i, passage in enumerate(self.passages):
-            cid = passage.condition_id
-            if not cid:
-                continue
-            if fully_named:
-                # the question names a condition by a whole name: answers about other conditions rank lower
-                if cid not in fully_named:
-                    scores[i] *= UNNAMED_CONDITION_FACTOR
-            elif passage.id.startswith(f"{cid}.") and not (self._name_tokens.get(cid, set()) & asked):
-                scores[i] *= UNNAMED_CONDITION_FACTOR
+        # a word serving the request does not name a condition ("treated" in "how is calcified
+        # metastasis treated?" does not make it the "treated metastasis" condition), unless nothing else does
+        by_topic_words = self.named_by_full_name(set(query) - intent_words) or named
+        scores *= self._naming_factors(asked, self._best_named(set(by_topic_words), asked))
+        scores *= self._intent_factors(matches)
         if general_only:
             for i, passage in enumerate(self.passages):
                 if passage.id not in self.general:
                     scores[i] = 0.0
         order = np.argsort(-scores, kind="stable")[:k]
         return [Hit(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def _with_canonical(self, words_: set[str]) -> set[str]:
+        return words_ | {c for t in words_ for c in self._canonical.get(t, ())}
+
+    def named_by_full_name(self, asked: set[str]) -> dict[str, frozenset[str]]:
+        """Conditions the question names by a whole name, each with the longest such name's words.
+
+        An organ word of a name is found through the lexicon too ("splenic" in a name is found by
+        "spleen", "intrahepatic" by "liver"); other name words must be there as such (the lexicon puts
+        "hepatolithiasis" with "stones", but "kidney stones" does not name hepatolithiasis). When one
+        found name contains another ("splenic calcified granulomas" and "calcified granuloma"), only the
+        more specific condition is kept.
+        """
+        found: dict[str, frozenset[str]] = {}
+        for cid, names in self._full_names_by_id.items():
+            for name in names:
+                if all(
+                    t in asked or (t in self.organs and self._canonical.get(t, set()) & asked) for t in name
+                ) and len(name) > len(found.get(cid, ())):
+                    found[cid] = frozenset(name)
+        return {cid: name for cid, name in found.items() if not any(name < other for other in found.values())}
+
+    def _best_named(self, fully_named: set[str], asked: set[str]) -> set[str]:
+        """Of the conditions named by a whole name, those whose names (all of them, organ words through
+        the lexicon) account for the most question words: "stones in the bile ducts inside my liver"
+        names both "bile duct stone" and "intrahepatic duct stones", and "liver" tips it to the second."""
+
+        def coverage(cid: str) -> int:
+            name_words = set().union(*self._full_names_by_id.get(cid, [set()]))
+            name_words |= {c for t in name_words if t in self.organs for c in self._canonical.get(t, ())}
+            name_words |= {c for t in name_words for c in self._canonical.get(t, ())}
+            return len(name_words & asked)
+
+        if len(fully_named) < 2:
+            return fully_named
+        best = max(coverage(cid) for cid in fully_named)
+        return {cid for cid in fully_named if coverage(cid) == best}
+
+    def _naming_factors(self, asked: set[str], fully_named: set[str]) -> np.ndarray:
+        """Per passage: UNNAMED_CONDITION_FACTOR when the passage is about a condition the question
+        does not name, or is a general answer while the question names a specific condition; FAQ_PRIOR
+        for FAQ entries."""
+        factors = np.ones(len(self.passages))
+        named = {cid for cid, toks in self._name_tokens.items() if toks & asked}
+        for i, passage in enumerate(self.passages):
+            cid = passage.condition_id
+            general = passage.id in self.general
+            if fully_named:
+                # the question names a condition by a whole name: answers about other conditions rank lower
+                if cid and cid not in fully_named:
+                    factors[i] *= UNNAMED_CONDITION_FACTOR
+            elif cid and not general and not (self._name_tokens.get(cid, set()) & asked):
+                factors[i] *= UNNAMED_CONDITION_FACTOR  # about a condition the question does not name
+            elif general and named and cid not in named:
+                factors[i] *= UNNAMED_CONDITION_FACTOR  # "vésicule calcifiée": the gallbladder answer first
+            if passage.variants:
+                factors[i] *= FAQ_PRIOR
+        return factors
+
+    def _intent_factors(self, matches: Mapping[str, IntentMatch]) -> np.ndarray:
+        """Per passage: 1 + INTENT_WEIGHT x the strength of the strongest of its intents the question
+        expresses (1 when none)."""
+        factors = np.ones(len(self.passages))
+        for i, passage in enumerate(self.passages):
+            strength = max((matches[name].strength for name in passage.intents if name in matches), default=0.0)
+            factors[i] += INTENT_WEIGHT * strength
+        return factors
 
 
 __all__ = ["Hit", "Retriever", "fold"]
