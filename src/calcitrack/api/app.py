@@ -7,7 +7,6 @@ serve`` has uvicorn build one per worker process from the environment. Nothing h
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -47,10 +46,6 @@ def warm_up() -> None:
     from calcitrack.explain import answer_question
 
     answer_question("What is a liver calcification?", "en")
-    # the KB, pipelines and Q&A index live as long as the server: left out of garbage collection, they are
-    # not walked again by every full collection the requests trigger (see calcitrack.batch.work.warm_up)
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,7 +14,6 @@ and the other records of the chunk, and the run, go on.
 
 from __future__ import annotations
 
-import gc
 import os
 import resource
 import sys
@@ -146,14 +145,8 @@ def warm_up(policy: str | None) -> None:
     """Build the English pipeline and load the KB now, once per process, rather than in the first chunk.
 
     The French pipeline is built on the first French report: an English archive does not pay its memory.
-
-    Then ``gc.freeze()``: the pipelines, lexicons and KB are hundreds of thousands of long-lived objects,
-    and every full collection triggered by the per-report objects would walk them all again; frozen, they
-    are left out of collections (about a fifth of the time of a report without a mention).
     """
     analyze_record(Report(text="LIVER: a 4 mm calcification.", lang="en"), policy)
-    gc.collect()
-    gc.freeze()
 
 
 # --- the worker process side of the local engine ----------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from calcitrack.nlp.guards import GuardedRegex
 from calcitrack.nlp.lexicon import TargetSpec, fold, get_lexicon
 
 
@@ -24,9 +25,11 @@ class TargetMatch:
 
 
 @cache
-def _compiled(lang: str) -> list[tuple[re.Pattern[str], TargetSpec, re.Pattern[str] | None]]:
+def _compiled(lang: str) -> list[tuple[GuardedRegex, TargetSpec, re.Pattern[str] | None]]:
+    """Each target's regex, tried only where its literal prefix occurs: the phlebolith pattern is tried at each
+    "phlebolith", not at every position of the report (same matches, see :mod:`calcitrack.nlp.guards`)."""
     return [
-        (re.compile(spec.regex), spec, re.compile(spec.require_context) if spec.require_context else None)
+        (GuardedRegex.compile(spec.regex), spec, re.compile(spec.require_context) if spec.require_context else None)
         for spec in get_lexicon(lang).targets
     ]
 
