@@ -254,3 +254,14 @@ def test_change_written_as_two_sizes() -> None:
     assert units.interval_change == IntervalChange.increased
     ranged = _one("Multiple hepatic calcifications ranging from 2 to 6 mm.", "en")
     assert ranged.interval_change is None  # a range of sizes, not a change
+
+
+# --- history: a finding its own sentence says is still there is current -----------------------------------
+
+def test_still_present_beats_a_comparison_section() -> None:
+    en = _one("COMPARISON: CT of 2020 showed a calcified granuloma in segment 7, which is unchanged today.", "en")
+    assert not en.historical
+    fr = _one("Comparaison : le scanner de 2020 montrait une calcification du segment VII, inchangée ce jour.", "fr")
+    assert not fr.historical
+    gone = _one("COMPARISON: CT of 2020 showed a calcified granuloma in segment 7. Liver normal today.", "en")
+    assert gone.historical

@@ -19,6 +19,8 @@ from calcitrack.nlp.attributes import find_sizes, read_size
         ("masse de 12cm siège de calcifications", "fr", 120.0),
         ("calcification of 8 millimeters", "en", 8.0),
         ("lésion de 14×12,5×4 cm", "fr", 140.0),
+        ("a 4-mm punctate calcification", "en", 4.0),  # the unit as a hyphenated adjective
+        ("a 1.2-cm calcified nodule", "en", 12.0),
     ],
 )
 def test_largest_dimension_in_mm(sentence: str, lang: str, mm: float) -> None:

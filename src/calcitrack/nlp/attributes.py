@@ -29,8 +29,10 @@ def _size_regex(lang: str) -> re.Pattern[str]:
     lex = get_lexicon(lang)
     units = "|".join(sorted((re.escape(u) for u in lex.units), key=len, reverse=True))
     sep = lex.dimension_separators
+    # the unit follows the number after spaces or, as an adjective, a hyphen ("a 4-mm calcification")
     return re.compile(
-        rf"(?<![\w.,])(?P<dims>{_NUMBER}(?:\s*(?:{units}))?(?:{sep}{_NUMBER}(?:\s*(?:{units}))?){{0,2}})\s*(?P<unit>{units})\b",
+        rf"(?<![\w.,])(?P<dims>{_NUMBER}(?:\s*(?:{units}))?(?:{sep}{_NUMBER}(?:\s*(?:{units}))?){{0,2}})(?:\s*|-)"
+        rf"(?P<unit>{units})\b",
         FLAGS,
     )
 

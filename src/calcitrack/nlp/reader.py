@@ -326,10 +326,14 @@ def _findings(
                     negated=negated,
                     uncertain=bool(span._.hypothesis) or (not negated and re.search(
                         lex.alternative_before, text[max(0, target.start - 30):target.start], FLAGS) is not None),
-                    historical=(bool(span._.history) and not re.search(lex.still_present, sentence, FLAGS))
-                    or historical_section or _past_episode(text, sentence, s1, lex)
-                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex))
-                    or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex, section)),
+                    # a finding its own sentence says is still there ("again seen", "unchanged today") is
+                    # current, even when a history cue, a comparison section or an earlier exam names it
+                    historical=(not re.search(lex.still_present, sentence, FLAGS) and (
+                        bool(span._.history) or historical_section
+                        or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex, section))
+                    ))
+                    or _past_episode(text, sentence, s1, lex)
+                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex)),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
                     lang=lang,
