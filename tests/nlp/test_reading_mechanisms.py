@@ -265,3 +265,14 @@ def test_still_present_beats_a_comparison_section() -> None:
     assert not fr.historical
     gone = _one("COMPARISON: CT of 2020 showed a calcified granuloma in segment 7. Liver normal today.", "en")
     assert gone.historical
+
+
+# --- count: a segment number names a place, not a number of foci -----------------------------------------
+
+def test_segment_number_is_not_a_count() -> None:
+    en = _one("Segment 3: calcified granuloma, 4 mm.", "en")
+    assert (en.count, en.site) == ("single", "segment_III")
+    fr = _one("Segment 8 : nodule calcifié de 6 mm.", "fr")
+    assert (fr.count, fr.site) == ("single", "segment_VIII")
+    counted = _one("Liver: 2 calcifications in segment 7.", "en")
+    assert counted.count == 2

@@ -94,6 +94,11 @@ def _count_regexes(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patt
     )
 
 
+@cache
+def _segment_regexes(lang: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(regex, FLAGS) for regex in get_lexicon(lang).segments)
+
+
 _ADJECTIVE = re.compile(r"(?:fied|fi[ée]e?s?|fic|fique)$", re.IGNORECASE)
 
 
@@ -121,6 +126,8 @@ def read_count(
     before = sentence[max(0, anchor_start - 60):anchor_start]
     for size in reversed(find_sizes(before, lang)):
         before = before[: size.start] + " " + before[size.end:]
+    for segment in _segment_regexes(lang):  # "Segment 3: calcified granuloma" names a place, not 3 foci
+        before = segment.sub(lambda m: " " * len(m.group(0)), before)
     all_words = [w for w in re.split(r"[\s'’]+", before) if w]
     words = all_words[-4:]
     last_word = anchor.split()[-1]
