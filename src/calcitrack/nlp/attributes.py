@@ -13,6 +13,7 @@ from functools import cache
 
 from calcitrack.models import CountValue, IntervalChange, Pattern
 from calcitrack.nlp.lexicon import FLAGS, Lexicon, get_lexicon
+from calcitrack.nlp.sites import segment_regexes
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 
@@ -94,11 +95,6 @@ def _count_regexes(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patt
     )
 
 
-@cache
-def _segment_regexes(lang: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(regex, FLAGS) for regex in get_lexicon(lang).segments)
-
-
 _ADJECTIVE = re.compile(r"(?:fied|fi[ée]e?s?|fic|fique)$", re.IGNORECASE)
 
 
@@ -126,7 +122,7 @@ def read_count(
     before = sentence[max(0, anchor_start - 60):anchor_start]
     for size in reversed(find_sizes(before, lang)):
         before = before[: size.start] + " " + before[size.end:]
-    for segment in _segment_regexes(lang):  # "Segment 3: calcified granuloma" names a place, not 3 foci
+    for segment in segment_regexes(lang):  # "Segment 3: calcified granuloma" names a place, not 3 foci
         before = segment.sub(lambda m: " " * len(m.group(0)), before)
     all_words = [w for w in re.split(r"[\s'’]+", before) if w]
     words = all_words[-4:]
@@ -280,11 +276,6 @@ def read_flags(sentence: str, lex: Lexicon) -> tuple[bool | None, bool | None, b
     )
 
 
-def _number(text: str | None, unit: str | None = "mm") -> float:
-    value = float((text or "0").replace(",", "."))
-    return value * 10 if (unit or "mm").lower() == "cm" else value
-
-
 def _measured_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
     """The direction of a change written as two sizes ("went from 5 to 9 mm", "9 mm contre 5 mm")."""
     regex = lex.interval_change.get("measured")
@@ -295,9 +286,11 @@ def _measured_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
     # (after, its unit, before, its unit), and the two units may differ ("1,2 cm contre 8 mm")
     groups = (match.groups() + (None,) * 6)[:6]
     if groups[0] is not None and groups[1] is not None:
-        old, new = _number(groups[0]), _number(groups[1])
+        old, new = _to_float(groups[0]), _to_float(groups[1])
     elif None not in groups[2:]:
-        new, old = _number(groups[2], groups[3]), _number(groups[4], groups[5])
+        after, after_unit, before, before_unit = (str(g) for g in groups[2:])
+        new = _to_float(after) * lex.units[after_unit.lower()]
+        old = _to_float(before) * lex.units[before_unit.lower()]
     else:
         return None
     return IntervalChange.increased if new > old else IntervalChange.decreased if new < old else IntervalChange.stable

@@ -62,7 +62,8 @@ def _joints(lang: str) -> list[tuple[str, re.Pattern[str]]]:
 
 
 @cache
-def _segments(lang: str) -> list[re.Pattern[str]]:
+def segment_regexes(lang: str) -> list[re.Pattern[str]]:
+    """The lexicon's Couinaud segment designations ("segment 7", "S7", "7e segment"), compiled once."""
     return [re.compile(regex, FLAGS) for regex in get_lexicon(lang).segments]
 
 
@@ -185,7 +186,7 @@ def liver_site(sentence: str, lang: str) -> str | None:
     named part of the same sentence ("dome", "left lobe"): the named part wins then.
     """
     joined = re.compile(get_lexicon(lang).segment_range, FLAGS)
-    for regex in _segments(lang):
+    for regex in segment_regexes(lang):
         m = regex.search(sentence)
         if m:
             if joined.match(sentence[m.end():]):
