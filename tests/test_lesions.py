@@ -105,3 +105,22 @@ def test_the_indexed_grouping_is_the_first_compatible_rule_on_random_reports() -
             for i in range(rng.randint(1, 25))
         ]
         assert [lesion.finding_ids for lesion in group_lesions(findings)] == _first_compatible_grouping(findings)
+
+
+def test_folded_supporting_noun_fills_the_lesion_without_being_a_mention() -> None:
+    host = mention("f1", 90, section="impression")
+    folded = mention("f0", 10, site="segment_VIII", size_mm=12)
+    (lesion,) = group_lesions([host], folded={"f1": [folded]})
+    assert lesion.finding_ids == ["f1"]
+    assert (lesion.site, lesion.size_mm) == ("segment_VIII", 12)
+
+
+def test_calcic_image_reaches_the_lesion_of_the_conclusion() -> None:
+    from calcitrack.service import analyze
+
+    text = ("Foie : image calcique de 12 mm du segment VIII, non rehaussée.\n"
+            "Conclusion : calcification hépatique.")
+    result = analyze(text, lang="fr")
+    assert [f.evidence.text for f in result.findings if f.evidence] == ["calcification"]
+    (lesion,) = result.lesions
+    assert (lesion.size_mm, lesion.site) == (12, "segment_VIII")

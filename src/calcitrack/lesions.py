@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from calcitrack.models import Characterisation, Finding, Lesion, Organ, Section
@@ -92,11 +92,15 @@ def _detail(finding: Finding) -> tuple[int, int, int, int]:
     )
 
 
-def group_lesions(findings: Sequence[Finding], text: str | None = None) -> list[Lesion]:
+def group_lesions(
+    findings: Sequence[Finding], text: str | None = None, folded: Mapping[str, Sequence[Finding]] | None = None
+) -> list[Lesion]:
     """The lesions of one report, in order of their first mention; ids ``l1``, ``l2``, ...
 
     ``text`` (the report) lets a mention introduced as "another ..." start a lesion of its own; without
-    it, grouping uses the mentions' attributes alone.
+    it, grouping uses the mentions' attributes alone. ``folded`` (by mention id) holds the supporting
+    nouns the reader folded into a mention ("calcul", "image calcique"): they fill the lesion's gaps (size,
+    site, labels) after its mentions, without being mentions.
     """
     ordered = sorted(findings, key=lambda f: f.evidence.start if f.evidence else 0)
     groups: list[list[Finding]] = []
@@ -134,7 +138,9 @@ def group_lesions(findings: Sequence[Finding], text: str | None = None) -> list[
                 insort(by_site.setdefault((standing, finding.organ, site), []), target)
                 sites[target] = site
         profiles[target].setdefault(_profile(finding), finding)
-    return [_merge(group, f"l{i}") for i, group in enumerate(groups, start=1)]
+    extra = folded or {}
+    return [_merge(group, f"l{i}", [f for m in group for f in extra.get(m.id, ())])
+            for i, group in enumerate(groups, start=1)]
 
 
 def _candidates(
@@ -149,10 +155,11 @@ def _candidates(
                        by_site.get((standing, finding.organ, None), []))
 
 
-def _merge(mentions: list[Finding], lesion_id: str) -> Lesion:
-    """One lesion from its mentions: the main mention's values, gaps filled in text order."""
+def _merge(mentions: list[Finding], lesion_id: str, folded: Sequence[Finding] = ()) -> Lesion:
+    """One lesion from its mentions: the main mention's values, gaps filled in text order, then from the
+    supporting nouns folded into them."""
     main = max(mentions, key=_detail)  # max() keeps the first of equals: the earliest mention
-    ordered = [main, *(m for m in mentions if m is not main)]
+    ordered = [main, *(m for m in mentions if m is not main), *folded]
     data: dict[str, Any] = {}
     conflicts: dict[str, list[Any]] = {}
     for name in _MERGED_VALUES:
@@ -165,7 +172,7 @@ def _merge(mentions: list[Finding], lesion_id: str) -> Lesion:
         values = [getattr(m, name) for m in mentions]
         data[name] = True if True in values else (False if False in values else None)
     labels: dict[str, Characterisation] = {}
-    for mention in mentions:
+    for mention in [*mentions, *folded]:
         for item in mention.characterisation:
             labels.setdefault(item.label, item)
     return Lesion(

@@ -60,7 +60,7 @@ def analyze(
     read_done = time.perf_counter()
     merged_context = context.merged_over(reading.context) if context else reading.context
     report = report.model_copy(update={"lang": reading.lang})
-    lesions = group_lesions(reading.findings, report.text)
+    lesions = group_lesions(reading.findings, report.text, reading.folded)
     assessments = assess_lesions(
         lesions,
         merged_context,

@@ -41,3 +41,27 @@ def test_caller_context_wins() -> None:
     analysis = analyze(report, context=PatientContext(known_primary_cancer="colorectal"))
     assert analysis.context.known_primary_cancer == "colorectal"
     assert analyze(report).context.known_primary_cancer == "breast"
+
+
+def test_cancer_known_from_its_treatment_or_the_request() -> None:
+    # a cancer told with its treatment and year, or named as the reason for the exam, is known
+    assert read_context("Clinical: sigmoid cancer resected 2020.\nFindings: liver normal.", "en") \
+        .known_primary_cancer == "colorectal"
+    assert read_context("Reason for exam: ovarian cancer restaging.", "en").known_primary_cancer == "ovarian"
+    assert read_context("Clinique : cancer gastrique traité en 2019.", "fr").known_primary_cancer == "gastric"
+    # looked for, not known
+    assert read_context("Reason for exam: rule out malignancy.", "en").known_primary_cancer != "other"
+
+
+def test_raised_phosphate_in_words() -> None:
+    assert read_context("12-year-old boy, phosphate level elevated, normal creatinine.", "en").raised_phosphate
+    assert read_context("Enfant de 12 ans, phosphorémie élevée, créatinine normale.", "fr").raised_phosphate
+
+
+def test_abbreviated_cancer_and_age() -> None:
+    assert read_context("History: colon CA, right hemicolectomy.", "en").known_primary_cancer == "colorectal"
+    assert read_context("Contexte : K du poumon sous chimiothérapie.", "fr").known_primary_cancer == "lung"
+    assert read_context("Serum Ca 2.4 mmol/L, phosphate normal.", "en").known_primary_cancer is None
+    assert read_context("Indication: 64F with RUQ pain.", "en").age == 64
+    assert read_context("Indication: 3 y/o boy, palpable mass.", "en").age == 3
+    assert read_context("On haemodialysis for 8 yrs.", "en").age is None

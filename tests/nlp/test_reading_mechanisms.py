@@ -276,3 +276,153 @@ def test_segment_number_is_not_a_count() -> None:
     assert (fr.count, fr.site) == ("single", "segment_VIII")
     counted = _one("Liver: 2 calcifications in segment 7.", "en")
     assert counted.count == 2
+
+
+# --- negation: a denial placed after the mention, behind a comma (EDS-NLP's French scope ends at a comma) --
+
+def test_denial_after_a_comma() -> None:
+    fr = _one("Résultats : Foie : petite calcification du segment III, signalée en 2017, non visualisée "
+              "aujourd'hui.", "fr")
+    assert fr.negated and not fr.historical
+    en = _one("Findings: Spleen: the tiny calcified granulomas, reported on the 2014 study, have resolved.", "en")
+    assert en.negated and not en.historical
+    # absent on an earlier examination: the finding is new, not denied
+    new = _one("Résultats : Foie : calcification de 4 mm du segment V, absente sur l'examen précédent.", "fr")
+    assert not new.negated
+
+
+# --- negation: a coordinated clause that opens with an indefinite determiner names a new object ----------
+
+def test_denial_does_not_reach_a_new_coordinated_object() -> None:
+    en = _read("Findings: Liver: the old calcified focus in segment IV is no longer visible, and a 6 mm "
+               "calcification is now present in segment II.", "en")
+    assert [f.negated for f in en] == [True, False]
+    fr = _read("Résultats : Foie : la calcification du segment IV n'est plus visible, et une calcification de "
+               "6 mm apparaît en segment II.", "fr")
+    assert [f.negated for f in fr] == [True, False]
+    # a bare coordinator continues the denied list
+    listed = _one("Findings: Liver: no cyst, no mass, and no calcification.", "en")
+    assert listed.negated
+
+
+# --- history: a sentence that opens with the patient's history names a past condition ----------------------
+
+def test_sentence_opening_with_the_patients_history() -> None:
+    en = _one("Status post cholecystectomy. Prior history of common duct stones removed endoscopically in "
+              "2019. The CBD measures 4 mm.", "en")
+    assert en.historical and not en.negated
+    fr = _one("Antécédent de lithiase de la voie biliaire principale extraite par CPRE en 2019. VBP de 4 mm.",
+              "fr")
+    assert fr.historical
+    # present today despite the opening: current
+    kept = _one("History of hepatic calcified granuloma, unchanged in size at 5 mm.", "en")
+    assert not kept.historical
+
+
+# --- associated lesion: a calcification contained in a nodule or lesion (clinical reference R3) ----------
+
+def test_calcification_contained_in_a_lesion() -> None:
+    en = _one("Findings: Liver: a 19 mm hypoattenuating nodule in segment III showing a 2 mm central calcification.",
+              "en")
+    assert en.associated_mass is True
+    fr = _one("Résultats : Foie : lésion de 19 mm du segment III comportant une calcification centrale de 2 mm.",
+              "fr")
+    assert fr.associated_mass is True
+    # the calcified focus itself, and a cystic lesion with a calcified wall (read by the cyst rules)
+    assert _one("Findings: Liver: a 3 mm calcified nodule in segment III.", "en").associated_mass is not True
+    assert _one("Findings: Liver: cystic lesion of 40 mm with a calcified wall.", "en").associated_mass is not True
+
+
+# --- count: a number after a grading name grades the lesion ----------------------------------------------
+
+def test_grading_number_is_not_a_count() -> None:
+    en = _one("Impression: LR-4 observation in segment VII containing calcification.", "en")
+    assert en.count not in (4, "multiple")
+    fr = _one("Conclusion : nodule TI-RADS 3 du lobe droit thyroïdien avec calcification.", "fr")
+    assert fr.count not in (3, "multiple")
+
+
+# --- organ: an enhancement phase named by "arterial" is not a vessel ---------------------------------------
+
+def test_arterial_phase_is_not_a_vessel() -> None:
+    fr = _one("Résultats : nodule de 18 mm du segment VI avec hyperrehaussement artériel et lavage portal, contenant "
+              "une calcification.", "fr")
+    assert fr.organ == Organ.liver
+    en = _one("Findings: 18 mm segment VI nodule with arterial hyper-enhancement and washout, containing a "
+              "calcification.", "en")
+    assert en.organ == Organ.liver
+
+
+# --- history: an earlier examination named as the subject, in a history or indication line ----------------
+
+def test_earlier_exam_as_subject_in_a_history_line() -> None:
+    en = _read("Indication: treated histoplasmosis. Outside CT 2017 showed hepatic calcified granulomas.\n"
+               "Findings: Liver: several calcified granulomas, unchanged.", "en")
+    assert [f.historical for f in en] == [True, False]
+    fr = _read("Indication : histoplasmose traitée. L'échographie antérieure montrait des granulomes hépatiques "
+               "calcifiés.\nRésultats : Foie : plusieurs granulomes calcifiés, inchangés.", "fr")
+    assert [f.historical for f in fr] == [True, False]
+
+
+def test_previously_reported_in_a_history_line_is_past() -> None:
+    en = _one("History: kidney transplant. Previously reported tiny hepatic calcifications on the CT of 2013.\n"
+              "Findings: Liver: normal.", "en")
+    assert en.historical
+    fr = _one("Antécédents : greffe rénale. Petites calcifications hépatiques déjà signalées sur le scanner de "
+              "2013.\nRésultats : Foie normal.", "fr")
+    assert fr.historical
+
+
+def test_year_in_brackets_dates_a_history_line() -> None:
+    en = _read("Clinical history: liver abscess (2015), drained, healed with a calcified scar.\n"
+               "Findings: Liver: 7 mm dense calcification in segment VI at the site of the old abscess.", "en")
+    assert en[0].historical and not en[1].historical
+    labels = {c.label for c in en[1].characterisation}
+    assert "sequela" in labels and "abscess" not in labels
+
+
+# --- interval change: each mention of a sentence keeps the change of its own clause ----------------------
+
+def test_interval_change_of_the_own_clause() -> None:
+    en = _read("Findings: Liver: the segment IV calcification has resolved, and a new 5 mm calcification is seen in "
+               "segment II.", "en")
+    assert en[-1].interval_change == IntervalChange.new and not en[-1].negated
+    fr = _read("Résultats : Foie : la calcification du segment IV a disparu, et une nouvelle calcification de 5 mm "
+               "est visible en segment II.", "fr")
+    assert fr[-1].interval_change == IntervalChange.new and not fr[-1].negated
+
+
+# --- characterisation: a calcification at the site of a biopsy or an injury is a sequela -------------------
+
+def test_site_of_an_earlier_procedure_is_a_sequela() -> None:
+    fr = _one("Résultats : Foie : calcification linéaire de 4 mm du segment VI sur le trajet de l'ancienne ponction.",
+              "fr")
+    assert "sequela" in {c.label for c in fr.characterisation}
+    en = _one("Findings: Liver: 4 mm linear calcification in segment VI along the tract of the prior biopsy.", "en")
+    assert "sequela" in {c.label for c in en.characterisation}
+
+
+# --- uncertainty: French hedges after the entity, and "ne peut être éliminée" (a possibility, not a denial) --
+
+def test_french_hedges_after_the_entity() -> None:
+    assert _one("Foie : petite calcification incertaine du segment II.", "fr").uncertain
+    kept_open = _one("Foie : une lithiase intrahépatique gauche ne peut être exclue.", "fr")
+    assert kept_open.uncertain and not kept_open.negated
+    assert _one("Foie : image du segment II, très probablement une calcification.", "fr").uncertain
+
+
+def test_more_hedges_before_the_entity() -> None:
+    assert _one("Foie : hyperdensité du segment II pouvant faire évoquer une calcification.", "fr").uncertain
+    assert _one("Foie : on ne peut pas exclure une petite lithiase intrahépatique droite.", "fr").uncertain
+    assert _one("Liver: 4 mm focus in segment III, query calcified granuloma.", "en").uncertain
+
+
+# --- organ: a vessel named as a landmark beside the finding ------------------------------------------------
+
+def test_vessel_named_as_a_landmark_is_a_weak_cue() -> None:
+    en = _one("Liver: 4 mm calcification next to the middle hepatic vein, segment IV.", "en")
+    assert en.organ == Organ.liver
+    fr = _one("Foie : calcification de 4 mm à proximité de la veine sus-hépatique médiane, segment IV.", "fr")
+    assert fr.organ == Organ.liver
+    # named as the site itself, the vessel stays the organ
+    assert _one("Calcification of the abdominal aorta.", "en").organ == Organ.other

@@ -44,3 +44,8 @@ def test_iso_intervals() -> None:
     assert iso_interval("3", "mois") == "P3M"
     assert iso_interval("2", "semaines") == "P2W"
     assert iso_interval("1", "an") == "P1Y"
+
+
+def test_more_common_forms_of_a_recommendation() -> None:
+    assert [r.modality for r in recs("Conclusion : bilan phosphocalcique à réaliser.", "fr")] == ["lab"]
+    assert [(r.modality, r.interval) for r in recs("Impression: yearly ultrasound surveillance.")] == [("US", "P1Y")]

@@ -62,7 +62,7 @@ def reading_only(report: Report, context: PatientContext | None, *, reason: str)
         report=report.model_copy(update={"lang": reading.lang}),
         context=merged,
         findings=reading.findings,
-        lesions=group_lesions(reading.findings, report.text),
+        lesions=group_lesions(reading.findings, report.text, reading.folded),
         report_recommendations=reading.report_recommendations,
         warnings=[*getattr(reading, "warnings", []), warning],
     )

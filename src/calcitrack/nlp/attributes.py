@@ -124,6 +124,8 @@ def read_count(
         before = before[: size.start] + " " + before[size.end:]
     for segment in segment_regexes(lang):  # "Segment 3: calcified granuloma" names a place, not 3 foci
         before = segment.sub(lambda m: " " * len(m.group(0)), before)
+    # "LI-RADS 5 observation containing calcification" grades the lesion, it does not count foci
+    before = re.sub(get_lexicon(lang).graded_number, lambda m: " " * len(m.group(0)), before, flags=FLAGS)
     all_words = [w for w in re.split(r"[\s'’]+", before) if w]
     words = all_words[-4:]
     last_word = anchor.split()[-1]

@@ -129,6 +129,10 @@ def read_characterisation(text: str, ranges: list[Range], anchor: Range, lang: s
                 if not overlaps_anchor and negation.search(text, max(lo, start - NEGATION_WINDOW), start):
                     continue
                 found.append((start, label, start, end))
+    # "at the site of the old abscess", "ancien hématome": the lesion word inside a sequela phrase names the
+    # healed past lesion, so it does not also set its own (active) label
+    healed = [(s, e) for _, label, s, e in found if label == "sequela"]
+    found = [f for f in found if f[1] == "sequela" or not any(s <= f[2] and f[3] <= e for s, e in healed)]
     found.sort()
     seen: set[str] = set()
     out: list[Characterisation] = []

@@ -217,6 +217,9 @@ class Lexicon(_Strict):
         default_factory=dict, description="intrahepatic duct site refined by a side word of the target's clause")
     pattern_negation_before: str = Field(default=r"$^", description="a pattern word denied ('no peripheral rim')")
     segment_range: str = Field(default=r"$^", description="after a segment number: another one ('VII-VIII')")
+    graded_number: str = Field(
+        default=r"$^", description="a number that grades or classes, not counts ('LI-RADS 5', 'Bosniak 2', 'stade 3')"
+    )
     sections: list[SectionSpec]
     units: dict[str, float]
     dimension_separators: str
@@ -247,6 +250,9 @@ class Lexicon(_Strict):
     primary_link: str = r"$^"
     primary_after: str = r"$^"
     distant_before: str = r"$^"
+    beside_before: str = Field(
+        default=r"$^", description="words before an out-of-scope structure named as a landmark ('adjacent to the')"
+    )
     same_lesion_link: str = r"$^"
     still_present: str = Field(default=r"$^", description="the finding is current despite a history cue")
     past_event: str = Field(default=r"$^", description="a dated past event of the finding itself (history sections)")
@@ -261,6 +267,15 @@ class Lexicon(_Strict):
     affirmed_after: str = Field(default=r"$^", description="a predicate of presence right after the target")
     absent_before: AbsentBefore = Field(default_factory=lambda: AbsentBefore())
     absent_before_regex: str = Field(default=r"$^", description="after the target: absent on an earlier exam (new)")
+    new_entity_lead: str = Field(
+        default=r"$^", description="a clause opening that introduces a new object (coordinator + indefinite determiner)"
+    )
+    denied_after: str = Field(
+        default=r"$^", description="a piece after a comma that says the finding is not there (post-posed denial)"
+    )
+    history_lead: str = Field(
+        default=r"$^", description="a sentence opening that states the patient's history ('History of', 'ATCD de')"
+    )
     size_owner_before: str = Field(
         default=r"$^", description="words just before a measurement that make it a duct's or a wall's"
     )
@@ -276,6 +291,7 @@ class Lexicon(_Strict):
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
         "followup_cue", "gone_now", "still_present", "absent_before_regex", "pattern_negation_before", "segment_range",
+        "new_entity_lead", "denied_after", "history_lead", "graded_number", "beside_before",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

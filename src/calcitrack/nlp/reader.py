@@ -63,6 +63,9 @@ class Reading:
     report_recommendations: list[ReportRecommendation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Reading warnings (one line each, never report text), e.g. a language the text contradicts."""
+    folded: dict[str, list[Finding]] = field(default_factory=dict)
+    """Supporting nouns folded into a mention (by its id): not mentions, but what they state about its
+    lesion (a size, a site) still reaches the lesion (:func:`calcitrack.lesions.group_lesions`)."""
 
 
 def _windows(text: str, targets: list[TargetMatch]) -> list[tuple[int, int, list[TargetMatch]]]:
@@ -240,7 +243,7 @@ def _coordinated(placement: Placement, cue: OrganCueMatch, cues: list[OrganCueMa
 def _findings(
     text: str, lang: Literal["en", "fr"], targets: list[TargetMatch], headers: list[Header], *, whole: bool = False,
     tentative: frozenset[int] = frozenset(),
-) -> list[Finding]:
+) -> tuple[list[Finding], dict[str, list[Finding]]]:
     lex = get_lexicon(lang)
     pipeline = get_pipeline(lang)
     findings: list[Finding] = []
@@ -289,6 +292,8 @@ def _findings(
             negated = bool(span._.negation) or prefix_negated
             if negated and not prefix_negated and _affirmed_in_own_clause(text, s0, s1, target, lex):
                 negated = False
+            if not negated and _denied_after(text, s1, target, lex):
+                negated = True
             new_since_prior = not prefix_negated and _absent_before(text, s0, s1, target, lex)
             if new_since_prior:
                 negated = False
@@ -322,7 +327,7 @@ def _findings(
                     duct_dilatation=dilatation,
                     associated_mass=mass,
                     interval_change=None if negated else (
-                        IntervalChange.new if new_since_prior else read_interval_change(sentence, lex)),
+                        IntervalChange.new if new_since_prior else _interval_change(text, s0, s1, target, lex)),
                     negated=negated,
                     uncertain=bool(span._.hypothesis) or (not negated and re.search(
                         lex.alternative_before, text[max(0, target.start - 30):target.start], FLAGS) is not None),
@@ -330,9 +335,11 @@ def _findings(
                     # current, even when a history cue, a comparison section or an earlier exam names it
                     historical=(not re.search(lex.still_present, sentence, FLAGS) and (
                         bool(span._.history) or historical_section
-                        or (not new_since_prior and _on_an_earlier_exam(text, s0, s1, target, lex, section))
+                        or (not new_since_prior
+                            and _on_an_earlier_exam(text, s0, s1, target, lex, section, negated=negated))
                     ))
                     or _past_episode(text, sentence, s1, lex)
+                    or _patient_history_sentence(text, s0, s1, target, lex)
                     or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex)),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
@@ -351,8 +358,10 @@ def _findings(
     findings = _confirmed(findings, tentative, kinds)
     findings = _one_side(findings, lex)
     findings = _link_same_lesion(text, lex, findings)
-    findings = _fold_supporting(findings, supporting)
-    return [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
+    findings, folded_by_host = _fold_supporting(findings, supporting)
+    numbered = [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
+    folded = {numbered[i].id: extra for i, extra in folded_by_host.items()}
+    return numbered, folded
 
 
 def _confirmed(findings: list[Finding], tentative: frozenset[int], kinds: dict[int, str]) -> list[Finding]:
@@ -379,32 +388,51 @@ def _one_side(findings: list[Finding], lex: Lexicon) -> list[Finding]:
             for f in findings]
 
 
-def _fold_supporting(findings: list[Finding], supporting: set[int]) -> list[Finding]:
-    """A disease or stone noun ("choledocholithiasis", "CBD stone", "calcul") that names a lesion another
-    mention already describes adds its characterisation to that mention instead of being a mention of
-    its own; alone, it is the lesion's only mention and stays one (so the lesion is still assessed).
+def _fold_supporting(
+    findings: list[Finding], supporting: set[int]
+) -> tuple[list[Finding], dict[int, list[Finding]]]:
+    """A disease or stone noun ("choledocholithiasis", "CBD stone", "calcul", "image calcique") that names a
+    lesion another mention already describes adds its characterisation to that mention instead of being a
+    mention of its own; alone, it is the lesion's only mention and stays one (so the lesion is still assessed).
 
     Why: these words are not calcification mentions in the annotation guidelines, but they are how many
-    reports name bile-duct stones. Folding keeps one lesion per object and the stone label as a fact.
+    reports name bile-duct stones and calcified foci. Folding keeps one lesion per object and the stone
+    label as a fact. The folded findings are returned by the index of their host in the kept list, so that
+    the lesion still gets what only they state ("image calcique de 12 mm du segment VIII … Conclusion :
+    calcification hépatique stable": the lesion measures 12 mm).
     """
     kept: list[Finding] = []
+    folded: dict[int, list[Finding]] = {}
+    waiting: list[Finding] = []  # folded into a mention further on, attached when that mention is kept
     later = [f for f in findings if (f.evidence.start if f.evidence else -1) not in supporting]
+
+    def same(k: Finding, finding: Finding) -> bool:
+        return compatible(k, finding) and k.negated == finding.negated and k.historical == finding.historical
+
     for finding in findings:
         start = finding.evidence.start if finding.evidence else -1
         if start in supporting:
-            host = next((k for k in kept if compatible(k, finding) and k.negated == finding.negated
-                         and k.historical == finding.historical), None)
-            if host is None and any(compatible(k, finding) and k.negated == finding.negated
-                                    and k.historical == finding.historical for k in later
-                                    if k.evidence and k.evidence.start > start):
-                continue  # a mention further on names the same lesion ("… lithiase de la VBP" in the conclusion)
+            host = next((k for k in kept if same(k, finding)), None)
+            if host is None and any(same(k, finding) for k in later if k.evidence and k.evidence.start > start):
+                waiting.append(finding)  # a mention further on names the same lesion ("… lithiase de la VBP")
+                continue
             if host is not None:
+                index = kept.index(host)
                 labels = {c.label for c in host.characterisation}
                 extra = [c for c in finding.characterisation if c.label not in labels]
-                kept[kept.index(host)] = host.model_copy(update={"characterisation": [*host.characterisation, *extra]})
+                kept[index] = host.model_copy(update={"characterisation": [*host.characterisation, *extra]})
+                folded.setdefault(index, []).append(finding)
                 continue
+        claimed = [w for w in waiting if same(finding, w)]
+        if claimed:
+            waiting = [w for w in waiting if w not in claimed]
+            labels = {c.label for c in finding.characterisation}
+            extra = [c for w in claimed for c in w.characterisation if c.label not in labels]
+            finding = finding.model_copy(update={"characterisation": [
+                *finding.characterisation, *{c.label: c for c in extra}.values()]})
+            folded[len(kept)] = claimed
         kept.append(finding)
-    return kept
+    return kept, folded
 
 
 def _described_ranges(
@@ -450,22 +478,27 @@ def _dated_in_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexi
 
 
 def _on_an_earlier_exam(
-    text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon, section: Section
+    text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon, section: Section, *, negated: bool = False
 ) -> bool:
     """The finding's own clause places it on an earlier examination or a dated past event ("the echogenic
     focus questioned on the prior ultrasound", "calcification décrite en 2019"), and its sentence does not
     describe it as present today (stable, again seen, now measures, new ...): a superseded finding.
 
     In the findings and impression of today's report a finding is present unless the sentence says it is
-    gone ("no longer seen", "not seen today"): a date alone does not make it past there.
+    gone ("no longer seen", "not seen today"): a date alone does not make it past there. A mention that its
+    own sentence denies today is negated, not historical (annotation guidelines); only a denial the
+    negation does not carry (in the next sentence) keeps the dated mention out of today's lesions as past.
     """
     c0, c1 = clause_bounds(text, s0, s1, target)
     clause, sentence = text[c0:c1], text[s0:s1]
     if not (re.search(lex.prior_exam, clause, FLAGS) or re.search(lex.past_event, clause, FLAGS)):
         return False
     following = text[s1:s1 + 200].split("\n\n", 1)[0]  # "... questioned a focus. Today the liver is normal."
-    if section in (Section.findings, Section.impression) and not re.search(lex.gone_now, sentence + following, FLAGS):
-        return False
+    if section in (Section.findings, Section.impression):
+        if not re.search(lex.gone_now, sentence + following, FLAGS):
+            return False
+        if negated and re.search(lex.gone_now, sentence, FLAGS):
+            return False  # "the calcification described in 2018 is no longer seen": denied today, not past
     # "today", "now measures" describe the finding only in its own clause: in another one they may
     # contrast ("... reported in 2016; it is not seen today")
     return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.current_state, clause, FLAGS)
@@ -484,14 +517,70 @@ _CLAUSE_END = re.compile(r"(?<!\d),|,(?!\d)|[;:]")
 
 def _affirmed_in_own_clause(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
     """"No mass, calcification present": the negation cue lies in an earlier clause and the target's own
-    clause affirms it with a predicate of presence; the negation does not reach across the clause break."""
+    clause affirms it with a predicate of presence, or opens with a coordinator and an indefinite determiner
+    that introduce a new object; the negation does not reach across the clause break."""
     breaks = [m.end() for m in _CLAUSE_END.finditer(text, s0, target.start)]
     if not breaks:
         return False
     clause_start = breaks[-1]
+    clause_end = next((m.start() for m in _CLAUSE_END.finditer(text, target.end, s1)), s1)
+    if (re.match(lex.new_entity_lead, text[clause_start:target.start], FLAGS)
+            and not re.search(lex.clause_negation, text[target.end:clause_end], FLAGS)):
+        return True  # "…, no longer visible, and a new 8 mm calcification": a new object, not denied
     if re.search(lex.clause_negation, text[clause_start:target.start], FLAGS):
         return False
     return re.match(lex.affirmed_after, text[target.end:s1], FLAGS) is not None
+
+
+def _interval_change(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> IntervalChange | None:
+    """The change the mention's own clause states, failing one the change its sentence states: "the
+    calcification of segment II is no longer seen, and a new 6 mm calcification appears" gives each of the
+    two mentions its own change, while "…, this finding is stable" still describes the mention before it."""
+    c0, c1 = clause_bounds(text, s0, s1, target)
+    own = read_interval_change(text[c0:c1], lex)
+    return own if own is not None else read_interval_change(text[s0:s1], lex)
+
+
+def _denied_after(text: str, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """"Calcification du segment VI, décrite en 2016, non retrouvée ce jour": a denial placed after the
+    mention, behind a comma. EDS-NLP's French qualifiers end their scope at a comma, so they miss it; the
+    pieces after the mention are read one by one until a piece that starts with a coordinator, which names
+    another object ("…, and a new calcification"). An absence on an earlier exam is read later as "new"."""
+    pos = target.end
+    for _ in range(3):
+        comma = text.find(",", pos, s1)
+        if comma < 0 or re.search(r"[;:]", text[pos:comma]):
+            return False
+        rest = text[comma:s1]
+        if re.match(lex.denied_after, rest, FLAGS):
+            return True
+        if re.match(lex.characterisation_coordinators, rest[1:], FLAGS):
+            return False
+        pos = comma + 1
+    return False
+
+
+_LABEL = re.compile(r"^(?:[^:.;\n]{0,40}:\s*){1,2}")
+
+
+def _patient_history_sentence(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
+    """The sentence opens by stating the patient's history ("History of choledocholithiasis treated by ERCP
+    in 2020", "Antécédent de lithiase de la VBP") and the mention lies in that first clause: a past
+    condition, not a finding of today's examination, unless the sentence says it is present or followed up
+    today ("History of calcified granuloma, unchanged")."""
+    head = text[s0:target.start]
+    label = _LABEL.match(head)  # "Liver: History of ..." (an organ or section label before it)
+    if label:
+        head = head[label.end():]
+    head = re.split(r"(?<=[.!?])\s+", head)[-1]  # "HISTORY: 58M. Hx of ..." (a period the splitter kept)
+    lead = re.match(lex.history_lead, head, FLAGS)
+    if lead is None or re.search(r"[;:]", head):
+        return False
+    if re.search(r"(?<!\w)" + lex.characterisation_coordinators, head[lead.end():], FLAGS):
+        return False  # "History of diabetes and calcifications on x-ray": the history is the diabetes
+    sentence = text[s0:s1]
+    return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.followup_cue, sentence, FLAGS)
+                or re.search(lex.current_state, sentence, FLAGS))
 
 
 def _absent_before(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
@@ -571,10 +660,11 @@ def read_report(report: Report, *, prefilter: bool = True) -> Reading:
             get_pipeline(lang).qualify(_with_no_spans(get_pipeline(lang).prepare(text)))
         return Reading(lang=lang, warnings=warnings)
     headers = find_headers(text, lang)
-    findings = _findings(text, lang, targets, headers, whole=not prefilter, tentative=tentative)
+    findings, folded = _findings(text, lang, targets, headers, whole=not prefilter, tentative=tentative)
     return Reading(
         lang=lang,
         findings=findings,
+        folded=folded,
         context=read_context(text, lang),
         report_recommendations=read_recommendations(text, lang, headers),
         warnings=warnings,

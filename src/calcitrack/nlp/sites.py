@@ -72,6 +72,11 @@ def _distant(lang: str) -> re.Pattern[str]:
     return re.compile(get_lexicon(lang).distant_before, FLAGS)
 
 
+@lru_cache(maxsize=2)
+def _beside(lang: str) -> re.Pattern[str]:
+    return re.compile(get_lexicon(lang).beside_before, FLAGS)
+
+
 def _primary(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     lex = get_lexicon(lang)
     return (re.compile(lex.primary_before, FLAGS), re.compile(lex.primary_link, FLAGS),
@@ -107,7 +112,7 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
     """The cues of one piece of text, remembered: a report asks for the same sentence and the same header
     title once per mention it holds, and an archive repeats its section titles on every report."""
     found: list[OrganCueMatch] = []
-    distant = _distant(lang)
+    distant, beside = _distant(lang), _beside(lang)
     for regex, organ, spec, requires in _cues(lang):
         if requires is not None and not requires.search(text):
             continue
@@ -116,8 +121,11 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
                 continue
             if distant.search(text, max(0, m.start() - 30), m.start()):
                 continue  # "à distance des voies biliaires": where the finding is not
+            # "calcification adjacent to the portal vein": a structure named as a landmark beside the finding
+            # is a weak cue (an organ header or another cue of the sentence says where the finding is)
+            weak = spec.weak or (organ == Organ.other and beside.search(text, max(0, m.start() - 30), m.start()))
             found.append(OrganCueMatch(
-                organ, m.start(), m.end(), m.group(0), spec.site, spec.detail, spec.weak, spec.also))
+                organ, m.start(), m.end(), m.group(0), spec.site, spec.detail, bool(weak), spec.also))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[OrganCueMatch] = []
     for cue in found:

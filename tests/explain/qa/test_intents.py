@@ -8,8 +8,16 @@ import pytest
 import yaml
 
 from calcitrack.explain import answer_question
+from calcitrack.explain.qa.answer import retriever_for
 from calcitrack.explain.qa.faq import load_faq
-from calcitrack.explain.qa.intents import SECONDARY_FACTOR, IntentMatcher, IntentRules, clauses, phrase_tokens
+from calcitrack.explain.qa.intents import (
+    MAIN_STRENGTH,
+    SECONDARY_FACTOR,
+    IntentMatcher,
+    IntentRules,
+    clauses,
+    phrase_tokens,
+)
 from calcitrack.explain.qa.normalize import expand_shorthand, words
 from calcitrack.kb import KBError, KnowledgeBase
 from calcitrack.kb.schema import BilingualList
@@ -170,3 +178,115 @@ def test_unknown_intent_names_the_file_and_entry(tmp_path: Path, kb: KnowledgeBa
     (tmp_path / "faq.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(KBError, match=r"faq\.yaml: faq\.liver_calcification_what asks 'no_such_intent'"):
         load_faq(tmp_path)
+
+
+# Round 4 mechanisms, tested on phrasings written for these tests (not taken from the evaluation sets).
+
+
+def test_a_gap_mark_lets_a_question_word_frame_its_predicate_within_one_clause() -> None:
+    matcher = _matcher(origin=(["how ... end up"], ["d'où ... sort"]))
+    assert "origin" in matcher.match("how did all these little calcium specks end up there")
+    assert "origin" in matcher.match("mais d'où ça sort, cette tache ?")
+    assert "origin" not in matcher.match("how was the drive? we did end up late")  # two clauses
+    assert "origin" not in matcher.match("end up how")  # still in order
+
+
+def test_a_word_inside_a_heavier_phrase_of_another_intent_belongs_to_that_phrase() -> None:
+    matcher = _matcher(what=(["in normal words"], ["en mots simples"]), dangerous=(["normal"], ["grave"]))
+    assert set(matcher.match("could you say it in normal words please")) == {"what"}
+    assert "dangerous" in matcher.match("is that normal for my age")
+
+
+def test_a_phrase_of_small_words_only_is_not_matched_with_its_last_word_missing() -> None:
+    matcher = _matcher(purpose=(["what is it for"], ["à quoi sert"]), linked=(["linked to"], ["lié à"]))
+    assert "purpose" not in matcher.match("what is it?")
+    assert "purpose" in matcher.match("what is it for?")
+    assert "linked" in matcher.match("are the two linked?")  # a content word keeps the stranded rule
+
+
+def test_a_connector_yields_to_the_request_it_links() -> None:
+    rules = IntentRules(connectors=["because of", "à cause de"])
+    forms = {"biopsy": (["needle"], ["ponction"]), "symptoms": (["because of", "tired"], ["à cause de", "mal"])}
+    matcher = IntentMatcher({n: BilingualList(en=en, fr=fr) for n, (en, fr) in forms.items()}, rules=rules)
+    read = matcher.read("faut-il une ponction à cause de cette tache ?")
+    assert read["biopsy"].strength > read["symptoms"].strength
+    read = matcher.read("will they put a needle in because of the spot?")
+    assert read["biopsy"].strength > read["symptoms"].strength
+    assert set(matcher.read("I get stomach aches, is it because of the spot?")) == {"symptoms"}
+
+
+def test_a_situation_told_before_is_asked_instead_of_its_broader_request() -> None:
+    rules = IntentRules(precedence=[("history", "cancer")], context_readings={"cancer": "history"})
+    read = _reader(rules).read("I had cancer of the bowel in 2019. now a white spot on the liver, could it be cancer?")
+    assert read["history"].strength > read["cancer"].strength
+    asked = _reader(rules).read("a white spot on the liver: could it be cancer?")
+    assert "history" not in asked
+
+
+def test_an_open_request_lets_the_strongest_intent_decide() -> None:
+    forms = {
+        "history": (["had cancer"], ["eu un cancer"]),
+        "followup": (["follow up"], ["suivi"]),
+        "opinion": (["what do you think"], ["qu'en penser"]),
+    }
+    rules = IntentRules(open_requests=frozenset({"opinion"}))
+    matcher = IntentMatcher({n: BilingualList(en=en, fr=fr) for n, (en, fr) in forms.items()}, rules=rules)
+    read = matcher.read("j'ai eu un cancer et l'écho de suivi montre une tache, qu'en penser ?")
+    assert read["history"].strength == max(m.strength for m in read.values())
+    assert read["opinion"].strength < read["history"].strength
+
+
+def test_a_bare_question_word_yields_to_a_request_in_words() -> None:
+    matcher = _matcher(what=(["what", "what is"], ["quoi"]), biopsy=(["needle"], ["aiguille"]))
+    read = matcher.read("is a needle the only way to find what this thing is?")
+    assert read["biopsy"].strength > read["what"].strength
+    assert set(matcher.read("what is this thing?")) == {"what"}
+
+
+def test_a_request_in_one_word_is_read_at_least_at_main_strength() -> None:
+    read = _reader().read("the report mentions a spot: any symptoms?")
+    assert read["symptoms"].strength >= MAIN_STRENGTH
+
+
+def test_typos_are_one_slip_away_and_real_words_two_slips_away_are_left_alone() -> None:
+    matcher = IntentMatcher({"tests": BilingualList(en=["compare"], fr=["dangereux"])})
+    assert "tests" in matcher.match("why do they want to comapre")  # two neighbours swapped
+    assert "tests" not in matcher.match("je ne comprends pas")  # "comprends" is not a typo of "compare"
+
+
+def test_a_connector_alone_in_its_clause_links_to_what_was_told_before() -> None:
+    rules = IntentRules(connectors=["connected", "un lien"])
+    forms = {"causes": (["why", "connected"], ["pourquoi", "un lien"]), "symptoms": (["ache"], ["mal au ventre"])}
+    matcher = IntentMatcher({n: BilingualList(en=en, fr=fr) for n, (en, fr) in forms.items()}, rules=rules)
+    read = matcher.read("j'ai mal au ventre depuis la découverte de la tache, il y a un lien ?")
+    assert read["symptoms"].strength > read["causes"].strength
+    assert set(matcher.read("I grew up near a river, now this spot, connected?")) == {"causes"}
+    read = matcher.read("I have this ache all day, why do I have the spot?")  # "why" is not a connector
+    assert read["causes"].strength > read["symptoms"].strength
+
+
+def test_an_open_request_prefers_a_request_in_words_to_a_bare_question_word() -> None:
+    forms = {
+        "what": (["what"], ["qu'est-ce que"]),
+        "cirrhosis": (["cirrhosis"], ["cirrhose"]),
+        "opinion": (["what do you think"], ["qu'est-ce que ça change"]),
+    }
+    rules = IntentRules(open_requests=frozenset({"opinion"}))
+    matcher = IntentMatcher({n: BilingualList(en=en, fr=fr) for n, (en, fr) in forms.items()}, rules=rules)
+    read = matcher.read("j'ai une cirrhose et une tache au foie, qu'est-ce que ça change ?")
+    assert read["cirrhosis"].strength > read["what"].strength
+
+
+def test_a_narrower_intent_told_in_context_does_not_silence_the_request() -> None:
+    rules = IntentRules(precedence=[("biopsy", "tests")])
+    same_clause = _reader(rules).read("will they use a needle to analyse it")
+    assert same_clause["biopsy"].strength > same_clause["tests"].strength
+    later = _reader(rules).read("they took a needle sample last year. what tests now?")
+    assert later["tests"].strength > later["biopsy"].strength  # the biopsy is context, the tests are asked
+
+
+def test_a_causation_connector_links_a_told_complaint(kb: KnowledgeBase) -> None:
+    read = retriever_for(kb).intents.read("I feel sick every morning. Is the calcification causing this?")
+    assert max(read, key=lambda n: read[n].strength) == "symptoms"
+    alone = retriever_for(kb).intents.read("what could be causing this calcification?")
+    assert max(alone, key=lambda n: alone[n].strength) == "causes"

@@ -7,8 +7,16 @@ its one honest measurement and its misses guided the second (last) round of chan
 below is a regression guard, not a generalisation claim; the third set was written after that round
 and measured once: top-1 0.700, under the 0.9 target. Round 3 read the misses of all three sets (so
 their thresholds are regression guards), then the fourth set was written and measured once with the
-system unchanged: top-1 0.741 (40/54), top-3 0.889, refusals 10/10; its test guards that level and
-does not pretend the 0.9 target is met.
+system unchanged: top-1 0.741 (40/54), top-3 0.889, refusals 10/10. Round 4 read the fourth set's
+misses and added mechanisms (see explain/qa/intents.py and retrieval.py), so all four thresholds are now
+regression guards: they say nothing about the 0.9 target on questions never seen, which only a set
+written after round 4 and measured once can tell. That was the fifth set: top-1 0.839 (47/56), refusals
+13/15 on its one measurement. Round 5 read its misses and added mechanisms (organs and dietary topics
+outside the scope refused, sampling verbs and lab requests, a complaint linked by "causing this", a
+condition named by a whole name keeping the answer), so the fifth threshold is a regression guard too.
+The sixth set was written after round 5 and measured once: top-1 0.862 (50/58), refusals 14/15, still
+under the target. Its figures are not asserted here (a held-out set is measured, not tuned on); only its
+shape and ids are checked.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ DEV = DATA / "natural_dev.yaml"
 HELDOUT = DATA / "natural_heldout.yaml"
 THIRD = DATA / "natural_third.yaml"
 FOURTH = DATA / "natural_fourth.yaml"
+FIFTH = DATA / "natural_fifth.yaml"
+SIXTH = DATA / "natural_sixth.yaml"
 
 
 def _shape(eval_set: EvalSet, minimum: int) -> None:
@@ -45,7 +55,9 @@ def _shape(eval_set: EvalSet, minimum: int) -> None:
     assert {q.lang for q in off} == {"en", "fr"}
 
 
-@pytest.mark.parametrize(("path", "minimum"), [(DEV, 60), (HELDOUT, 60), (THIRD, 30), (FOURTH, 60)])
+@pytest.mark.parametrize(
+    ("path", "minimum"), [(DEV, 60), (HELDOUT, 60), (THIRD, 30), (FOURTH, 60), (FIFTH, 60), (SIXTH, 60)],
+)
 def test_sets_have_the_required_shape_and_real_ids(kb: KnowledgeBase, path: Path, minimum: int) -> None:
     eval_set = load_eval_set(path)
     _shape(eval_set, minimum)
@@ -59,7 +71,7 @@ def test_sets_have_the_required_shape_and_real_ids(kb: KnowledgeBase, path: Path
 
 def test_sets_do_not_repeat_each_other() -> None:
     seen: set[str] = set()
-    for path in (DEV, HELDOUT, THIRD, FOURTH):
+    for path in (DEV, HELDOUT, THIRD, FOURTH, FIFTH, SIXTH):
         questions = {q.q.lower() for q in load_eval_set(path).questions}
         assert not questions & seen, questions & seen
         seen |= questions
@@ -77,21 +89,34 @@ def test_dev_and_heldout_reach_the_target(kb: KnowledgeBase, path: Path) -> None
 
 
 def test_third_set_keeps_its_level(kb: KnowledgeBase) -> None:
-    """Measured once after round 2: top-1 0.700, top-3 0.967, refusals 6/6. Round 3 read its misses;
-    since then top-1 0.900, top-3 1.000 (a regression guard, not a fresh figure)."""
+    """Measured once after round 2: top-1 0.700, top-3 0.967, refusals 6/6. Round 3 read its misses:
+    top-1 0.900; after round 4, 1.000, top-3 1.000 (a regression guard, not a fresh figure)."""
     result = evaluate(load_eval_set(THIRD), kb=kb)
     assert result.refusal_accuracy == 1.0
-    assert result.top1_accuracy >= 0.9
+    assert result.top1_accuracy >= 0.95
     assert result.top3_accuracy >= 0.95
 
 
-def test_fourth_set_keeps_its_measured_level(kb: KnowledgeBase) -> None:
+def test_fourth_set_keeps_its_level(kb: KnowledgeBase) -> None:
     """Written after round 3 and measured once, system unchanged: top-1 0.741 (40/54, en 20/27, fr
-    20/27; the same with or without the set's equivalences), top-3 0.889, refusals 10/10. Target not met."""
+    20/27; the same with or without the set's equivalences), top-3 0.889, refusals 10/10. Round 4 read
+    its misses; since then top-1 1.000 (54/54), top-3 1.000 (a regression guard, not a fresh figure)."""
     result = evaluate(load_eval_set(FOURTH), kb=kb)
     assert result.refusal_accuracy == 1.0
-    assert result.top1 >= 40 and result.top1_strict >= 40
-    assert result.top3_accuracy >= 0.88
+    assert result.top1_accuracy >= 0.95 and result.top1_strict >= 51
+    assert result.top3_accuracy >= 0.95
+    for lang, part in result.by_lang.items():
+        assert part.refused == part.total_refusable, lang
+
+
+def test_fifth_set_keeps_its_level(kb: KnowledgeBase) -> None:
+    """Written after round 4 and measured once, system unchanged: top-1 0.839 (47/56, en 22/28, fr 25/28),
+    top-3 0.875, refusals 13/15. Round 5 read its misses (so this is a regression guard, not a fresh
+    figure); since then top-1 1.000 (56/56), refusals 15/15."""
+    result = evaluate(load_eval_set(FIFTH), kb=kb)
+    misses = [(q.q, a.passage_id) for q, a in result.misses]
+    assert result.refusal_accuracy == 1.0, misses
+    assert result.top1_accuracy >= 0.95, misses
     for lang, part in result.by_lang.items():
         assert part.refused == part.total_refusable, lang
 

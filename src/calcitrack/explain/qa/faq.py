@@ -48,10 +48,16 @@ class FaqFile(BaseModel):
     """The intents each condition aspect answers (``danger`` answers "dangerous")."""
     foreign_terms: list[str] = Field(default_factory=list)
     """Organs and body parts calcitrack does not cover (breast, lung, thyroid, bones, ...)."""
+    off_topic_terms: list[str] = Field(default_factory=list)
+    """Topics calcitrack does not cover though they use its words (calcium in food, supplements, bone
+    health): refused like a foreign organ."""
     intent_precedence: list[tuple[str, str]] = Field(default_factory=list)
     """(narrower, broader) intent pairs: when a question expresses both, it asks the narrower one."""
     context_readings: dict[str, str] = Field(default_factory=dict)
     """An intent found only in a context clause, read as another ("cancer" there is the history)."""
+    intent_connectors: list[str] = Field(default_factory=list)
+    """Intent phrases that link a request to its cause ("because of", "lié à"): another intent of the
+    clause before one is the request."""
     question_word_fallback: dict[str, str] = Field(default_factory=dict)
     """Question word -> intent asked when no intent phrase matched ("comment se forme ...?": causes)."""
     calcium_words: list[str] = Field(default_factory=list)

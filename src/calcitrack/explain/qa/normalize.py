@@ -31,7 +31,7 @@ STOP_WORDS_FR = _word_set(
     """le la les l un une des du de d au aux et ou est sont etait c ce cet cette ces ca cela que qu qui je
     j me m mon ma mes tu te t ton ta tes vous votre vos il elle ils elles on nous notre nos se s sa son
     ses en y a ai as avoir etre faut pas ne n sur dans par pour avec sans tout tous toute toutes tres
-    plus peut peuvent dois doit moi mais si docteur donc chez leur leurs lui eux va vais vont"""
+    plus peut peuvent dois doit moi mais si docteur donc chez leur leurs lui eux va vais vont selon"""
 )
 STOP_WORDS = STOP_WORDS_EN | STOP_WORDS_FR
 """Question words (what, why, how, quoi, pourquoi, comment...) are *not* stop words: they carry the
@@ -102,6 +102,26 @@ def stem(token: str, *, cut: bool = True) -> str:
     return token[:STEM_LENGTH] if cut else token
 
 
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one typing slip: a letter added, dropped, replaced, or two
+    neighbours swapped ("dangerus"/"dangerous", "surgury"/"surgery", "cacnel"/"cancel")."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
 SHORTHAND = {
     "koi": "quoi",
     "kwa": "quoi",
@@ -138,6 +158,9 @@ def expand_shorthand(folded: str) -> str:
     return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1)], folded)
 
 
+_ACCORDING_TO = re.compile(r"\bd'?\s*apres\b")
+"""French "d'après" ("d'après l'écho": according to the ultrasound) is "selon", a small word; "après" alone
+("après une chimiothérapie") keeps its meaning."""
 _QUEST_CE_QUE = re.compile(r"\bqu'?\s*est[- ]?ce\s+qu(?:e|')?|\bc'?\s*est\s+quoi\b")
 
 
@@ -147,8 +170,33 @@ def words(text: str) -> list[str]:
     "Qu'est-ce que" / "c'est quoi" become "quoi", so the French definition question keeps its intent word
     (its parts are all stop words otherwise).
     """
-    folded = _QUEST_CE_QUE.sub(" quoi ", expand_shorthand(fold(text)))
+    folded = _ACCORDING_TO.sub(" selon ", _QUEST_CE_QUE.sub(" quoi ", expand_shorthand(fold(text))))
     return [t for t in _TOKEN.findall(folded) if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())]
+
+
+NEGATIONS = _word_set("never no without neither nor jamais aucun aucune sans ni")
+"""Words after which what a patient names is ruled out ("I never had hepatitis", "jamais bu d'alcool")."""
+NEGATION_SCOPE = 3
+"""Words (stop words left out) a negation rules out, within its clause."""
+_CLAUSE = re.compile(r"[,;:!?]|\.(?!\d)")
+
+
+def negated(text: str) -> set[str]:
+    """Stems of the words ``text`` rules out: up to NEGATION_SCOPE words after a negation, in its clause.
+
+    "I never drank, never had hepatitis, so how does calcium end up in my liver?" is about calcium in
+    the liver, not about hepatitis or alcohol: the words that name them must not pick the answer.
+    """
+    out: set[str] = set()
+    for clause in _CLAUSE.split(expand_shorthand(fold(text))):
+        left = 0
+        for token in _TOKEN.findall(clause):
+            if token in NEGATIONS:
+                left = NEGATION_SCOPE
+            elif left and token not in STOP_WORDS:
+                out.add(stem(token))
+                left -= 1
+    return out
 
 
 def tokens(text: str) -> list[str]:

@@ -7,14 +7,18 @@ the term the passages use: "taches" also searches "calcification"); the question
 double, so an exact word still wins. Typos are mended against the index vocabulary, and condition
 passages the question does not name are down-weighted, so general questions reach the general answers.
 Finally, a passage whose intent the question expresses ("is it cancer?", see ``intents.py``) is boosted:
-BM25 says what the question is about, the intent says what it asks.
+BM25 says what the question is about, the intent says what it asks. Words a negation rules out ("I never
+had hepatitis") neither search nor name a condition; a name word the lexicon reads as a common word
+("hepatic" is "liver") does not name one either. The one passage answering the intent asked keeps its
+rank whatever the question names, and when the question names no condition, the general FAQ entries
+answering its request come first.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,13 +27,15 @@ import numpy as np
 
 from calcitrack.explain.qa.faq import FaqFile
 from calcitrack.explain.qa.intents import QUESTION_WORDS, IntentMatch, IntentMatcher, IntentRules
-from calcitrack.explain.qa.normalize import fold, long_forms, stem, tokens, words
+from calcitrack.explain.qa.normalize import STEM_LENGTH, fold, long_forms, negated, stem, tokens, words
 from calcitrack.explain.qa.passages import Passage
 
 QUESTION_WEIGHT = 2
 ORIGINAL_WEIGHT = 2
 _PRONOUN = re.compile(r"\b(?:it|this|that|they|ca|cela|ce|elle|il|elles|ils|la|le|l)\b")
 """A question about "it" refers to the finding being explained."""
+_DEICTIC = re.compile(r"\b(?:it|this|that|these|those|they|ca|cela|ceci)\b")
+"""Words pointing at the finding itself ("is it really calcium?"), articles left out."""
 TYPO_CUTOFF = 0.8
 """difflib similarity above which an unknown question word is read as a typo of a known word."""
 UNNAMED_CONDITION_FACTOR = 0.5
@@ -45,6 +51,8 @@ INTENT_WORD_REPEAT = 1
 """How many times a word of a matched intent phrase counts in the BM25 query (others count twice)."""
 INTENT_WEIGHT = 3.0
 """A passage answering the question's intent scores up to (1 + INTENT_WEIGHT) times its BM25 score."""
+GENERAL_BONUS = 1.5
+"""Score factor of a general FAQ entry answering the request of a question that names no condition."""
 COMMON_NAME_SHARE = 0.15
 """A name word found in more than this share of all passages ("calcification", "liver", "foie") does not
 count as naming a condition."""
@@ -93,7 +101,11 @@ class Retriever:
         self.organs_fr = {stem(w) for term in faq.organ_terms_fr for w in words(term)}
         self.findings = {stem(w) for term in faq.finding_terms for w in words(term)}
         self.foreign = {stem(w) for term in faq.foreign_terms for w in words(term)}
+        self.off_topic = {stem(w) for term in faq.off_topic_terms for w in words(term)}
+        """Topics calcitrack does not answer though they use its words (dietary calcium, supplements)."""
         self.calcium = {stem(w) for term in faq.calcium_words for w in words(term)}
+        self.mineral = {stem(w) for w in ("calcium", "calcique", "calcaire")}
+        """Words naming the mineral, not a finding: alone, they do not make a question calcitrack's."""
         corpus = [
             (tokens(p.questions) + long_forms(p.questions)) * QUESTION_WEIGHT
             + tokens(" ".join(p.answer.values()))
@@ -113,9 +125,15 @@ class Retriever:
                 document_frequency[token] = document_frequency.get(token, 0) + 1
         limit = COMMON_NAME_SHARE * len(corpus)
         generic = {stem(w) for term in faq.generic_name_words for w in words(term)}
+
+        def common(token: str) -> bool:
+            """Found in too many passages, itself or through the word the lexicon reads it as ("hepatic"
+            is "liver", which every other passage uses)."""
+            forms = {token} | self._canonical.get(token, set())
+            return any(document_frequency.get(form, 0) > limit for form in forms)
+
         self._name_tokens = {
-            cid: {t for t in toks if document_frequency.get(t, 0) <= limit and t not in generic}
-            for cid, toks in name_tokens.items()
+            cid: {t for t in toks if not common(t) and t not in generic} for cid, toks in name_tokens.items()
         }
         distinctive = set().union(*self._name_tokens.values()) if self._name_tokens else set()
         self.general = {
@@ -124,12 +142,36 @@ class Retriever:
             if p.variants and 2 * sum(bool(set(tokens(v)) & distinctive) for v in p.variants) < len(p.variants)
         }
         """FAQ entries about calcifications in general: most of their questions name no condition."""
+
+        def names_own_condition(passage: Passage, variant: str) -> bool:
+            asked = self._with_canonical(set(tokens(variant)))
+            return passage.condition_id in self.named_by_full_name(asked)
+
+        self._about_condition = {
+            p.id
+            for p in self.passages
+            if p.variants
+            and p.condition_id
+            and 2 * sum(names_own_condition(p, v) for v in p.variants) >= len(p.variants)
+        }
+        """FAQ entries about their condition: at least half of their questions name it by a whole name."""
         rules = IntentRules(
             precedence=list(faq.intent_precedence),
             context_readings=faq.context_readings,
             question_word_fallback=faq.question_word_fallback,
+            connectors=faq.intent_connectors,
+            # an intent no passage answers ("qu'en penser ?") asks for an opinion on the rest of the question
+            open_requests=frozenset(faq.intents) - {name for p in self.passages for name in p.intents},
         )
         self.intents = IntentMatcher(faq.intents, self.vocabulary, rules)
+        self._intent_words = set(self.intents.vocabulary)
+        """Words of intent phrases are words, not typos ("marche" in "mon foie ne marche plus" is not "match")."""
+        answering: dict[str, list[int]] = {}
+        for i, passage in enumerate(self.passages):
+            for name in passage.intents:
+                answering.setdefault(name, []).append(i)
+        self._sole_answer = {name: found[0] for name, found in answering.items() if len(found) == 1}
+        """Intents one passage alone answers ("can it damage my liver?": faq.cirrhosis)."""
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
 
@@ -142,7 +184,12 @@ class Retriever:
         as BM25 words they would pull passages that merely use them ("attrapé" in the bilharzia answer
         for "comment on attrape une calcification ?").
         """
-        original = [self._spelling(t) for t in tokens(question) if not t.isdigit()] + long_forms(question)
+        ruled_out = negated(question) - intent_words
+        original = [
+            t if t in intent_words else self._spelling(t)
+            for t in tokens(question)
+            if not t.isdigit() and t not in ruled_out
+        ] + [t for t in long_forms(question) if t[:STEM_LENGTH] not in ruled_out]
         topic = [t for t in original if t not in intent_words and t not in QUESTION_WORDS]
         expansion: list[str] = []
         for token in dict.fromkeys(topic):
@@ -155,7 +202,7 @@ class Retriever:
     def _spelling(self, token: str) -> str:
         """A token unknown to the index, replaced by the closest known one when it is a likely typo
         ("calcifed" -> "calcifi"); short tokens are left alone, they are too easily confused."""
-        if token in self.vocabulary or len(token) < 5 or token.isdigit():
+        if token in self.vocabulary or token in self._intent_words or len(token) < 5 or token.isdigit():
             return token
         close = difflib.get_close_matches(token, self._sorted_vocabulary, n=3, cutoff=TYPO_CUTOFF)
         same_start = [c for c in close if c[0] == token[0]]  # typos rarely change the first letter
@@ -173,17 +220,37 @@ class Retriever:
 
         A question that names an organ calcitrack does not cover (``foreign_terms``: "calcifications in
         my breast") is refused unless it also names one of its organs or a condition-specific word:
-        generic calcification words do not make it a liver question.
+        generic calcification words do not make it a liver question. Topics outside the scope that use
+        its words (``off_topic_terms``: supplements, food, bone health) are refused the same way, and the
+        mineral's name alone ("calcium channel blockers") is not a domain word without an organ, a finding
+        or a word pointing at the finding ("is it really calcium?").
         """
         raw = [stem(w) for w in words(question)]
         corrected = {self._spelling(token) for token in raw}
         organs = self.organs | (self.organs_fr if lang == "fr" else set())
-        fully_named = bool(self.named_by_full_name(self._with_canonical(corrected)))
+        stray = self._stray_readings(question)
+        fully_named = bool(self.named_by_full_name(self._with_canonical(corrected, stray)))
         # against a foreign organ, only words as typed count: "pneumonie" is not a typo of "pneumocystose"
-        specific = set(raw) & (self.domain - self.calcium) or self.named_by_full_name(self._with_canonical(set(raw)))
-        if corrected & self.foreign and not corrected & organs and not specific:
+        specific = set(raw) & (self.domain - self.calcium) or self.named_by_full_name(
+            self._with_canonical(set(raw), stray)
+        )
+        if (corrected | set(raw)) & self.foreign and not corrected & organs and not specific:
             return None
-        if corrected & self.domain or fully_named:
+        # diet and supplements: refused unless the question is about a finding ("will eating less calcium
+        # make the spots go away?")
+        if set(raw) & self.off_topic and not corrected & (organs | self.findings) and not specific:
+            return None
+        anchors = corrected & self.domain
+        # "calcium" alone is chemistry or diet ("calcium channel blockers", "calcium in tap water"): without
+        # an organ, a finding, a condition word or a word pointing at the finding ("is it really calcium?"),
+        # the question is not calcitrack's
+        mineral_only = (
+            bool(anchors)
+            and anchors <= self.mineral
+            and not corrected & (organs | self.findings)
+            and not _DEICTIC.search(fold(question))
+        )
+        if (anchors and not mineral_only) or fully_named:
             return "domain"
         if corrected & organs and corrected & self.findings:
             return "domain"
@@ -202,7 +269,7 @@ class Retriever:
         ``general_only`` keeps the general FAQ entries only: a question about "it" names no condition,
         so an answer about one specific condition would be a guess.
         """
-        asked = set(self.query_tokens(question))
+        asked = set(self.query_tokens(question)) - self._stray_readings(question)
         named = self.named_by_full_name(asked)
         matches = self.intents.read(question, named.values())
         intent_words = frozenset(t for m in matches.values() for t in m.covered)
@@ -213,8 +280,13 @@ class Retriever:
         # a word serving the request does not name a condition ("treated" in "how is calcified
         # metastasis treated?" does not make it the "treated metastasis" condition), unless nothing else does
         by_topic_words = self.named_by_full_name(set(query) - intent_words) or named
-        scores *= self._naming_factors(asked, self._best_named(set(by_topic_words), asked))
-        scores *= self._intent_factors(matches)
+        best_named = self._best_named(set(by_topic_words), asked)
+        # nor does it name one in part ("tissue" in "take a tissue sample" is not the soft-tissue sarcoma)
+        topic_words = asked - intent_words
+        scores *= self._naming_factors(topic_words, best_named)
+        scores *= self._request_factors(matches, topic_words, bool(by_topic_words))
+        scores *= self._intent_factors(matches, best_named)
+        self._patient_worded_first(scores, matches, best_named)
         if general_only:
             for i, passage in enumerate(self.passages):
                 if passage.id not in self.general:
@@ -222,8 +294,41 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")[:k]
         return [Hit(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def _with_canonical(self, words_: set[str]) -> set[str]:
-        return words_ | {c for t in words_ for c in self._canonical.get(t, ())}
+    def _patient_worded_first(
+        self, scores: np.ndarray, matches: Mapping[str, IntentMatch], fully_named: set[str]
+    ) -> None:
+        """Ranks an FAQ entry about a condition the question names by a whole name at least FAQ_PRIOR
+        times above that condition's own passages answering the same request ("granulome calcifié : ça
+        veut dire quoi ?" gets faq.granuloma_what, written for patients, before the condition's "about"
+        passage, whose reference text shares more words with the question). In place, on ``scores``."""
+        if not fully_named or not matches:
+            return
+        top = max(m.strength for m in matches.values())
+        asked = {name for name, m in matches.items() if m.strength == top}
+        for i, passage in enumerate(self.passages):
+            cid = passage.condition_id
+            if not passage.variants or cid not in fully_named or passage.id not in self._about_condition:
+                continue  # a general entry tagged with the condition ("what is a liver calcification?") is not about it
+            if not asked & set(passage.intents):
+                continue
+            rivals = [
+                scores[j]
+                for j, other in enumerate(self.passages)
+                if other.condition_id == cid and not other.variants and asked & set(other.intents)
+            ]
+            if rivals and scores[i] > 0:
+                scores[i] = max(scores[i], max(rivals) * FAQ_PRIOR)
+
+    def _with_canonical(self, words_: set[str], stray: set[str] | None = None) -> set[str]:
+        return words_ | ({c for t in words_ for c in self._canonical.get(t, ())} - (stray or set()))
+
+    def _stray_readings(self, question: str) -> set[str]:
+        """Lexicon readings of the question's request words that are neither request words themselves nor
+        words of the question: stem collisions, not topics ("scared" is not a "scar", hence not a
+        granuloma); "traitée" still reads as "treated"."""
+        requested = {t for m in self.intents.match(question).values() for t in m.covered}
+        stray = {c for t in requested for c in self._canonical.get(t, ()) if c not in self._intent_words}
+        return stray - set(tokens(question))
 
     def named_by_full_name(self, asked: set[str]) -> dict[str, frozenset[str]]:
         """Conditions the question names by a whole name, each with the longest such name's words.
@@ -280,11 +385,50 @@ class Retriever:
                 factors[i] *= FAQ_PRIOR
         return factors
 
-    def _intent_factors(self, matches: Mapping[str, IntentMatch]) -> np.ndarray:
+    def _request_factors(self, matches: Mapping[str, IntentMatch], asked: set[str], named: bool) -> np.ndarray:
+        """Per passage: undoes the naming penalty for the one passage answering the intent asked (the
+        answer to "can it ruin my liver?" is faq.cirrhosis whether or not "cirrhosis" is said), and gives
+        GENERAL_BONUS to the general FAQ entries answering it when the question names no condition at all
+        ("what is that echogenic focus?" asks about a finding in general, not about the condition whose
+        text happens to share most words)."""
+        factors = np.ones(len(self.passages))
+        if not matches:
+            return factors
+        top = max(m.strength for m in matches.values())
+        asked_intents = {name for name, m in matches.items() if m.strength == top}
+        for name in asked_intents:
+            sole = self._sole_answer.get(name)
+            if sole is not None:
+                passage = self.passages[sole]
+                cid = passage.condition_id
+                if cid and not self._name_tokens.get(cid, set()) & asked and passage.id not in self.general:
+                    factors[sole] /= UNNAMED_CONDITION_FACTOR
+        if named or any(tokens_ & asked for tokens_ in self._name_tokens.values()):
+            return factors
+        for i, passage in enumerate(self.passages):
+            if passage.id in self.general and asked_intents & set(passage.intents):
+                factors[i] *= GENERAL_BONUS
+        return factors
+
+    def _intent_factors(self, matches: Mapping[str, IntentMatch], fully_named: Set[str] = frozenset()) -> np.ndarray:
         """Per passage: 1 + INTENT_WEIGHT x the strength of the strongest of its intents the question
-        expresses (1 when none)."""
+        expresses (1 when none).
+
+        When the question names a condition by a whole name (``fully_named``), a passage about another
+        condition gets no boost: it answers the request about the wrong thing ("a calcified haematoma
+        after an accident, is it normal?" is not asking whether a fetal liver spot is serious, even though
+        the named condition has no passage of its own on danger). General passages keep their boost.
+        """
         factors = np.ones(len(self.passages))
         for i, passage in enumerate(self.passages):
+            cid = passage.condition_id
+            if fully_named and cid and cid not in fully_named and passage.id not in self.general:
+                continue
+            general = not cid or passage.id in self.general
+            if fully_named and matches and general and not set(passage.intents) & set(matches):
+                # nor does a general answer to another request outrank the named condition's own passages
+                factors[i] = UNNAMED_CONDITION_FACTOR
+                continue
             strength = max((matches[name].strength for name in passage.intents if name in matches), default=0.0)
             factors[i] += INTENT_WEIGHT * strength
         return factors
