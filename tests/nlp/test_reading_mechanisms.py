@@ -426,3 +426,10 @@ def test_vessel_named_as_a_landmark_is_a_weak_cue() -> None:
     assert fr.organ == Organ.liver
     # named as the site itself, the vessel stays the organ
     assert _one("Calcification of the abdominal aorta.", "en").organ == Organ.other
+
+
+def test_a_prior_exam_that_is_absent_or_a_purpose_does_not_date_the_finding() -> None:
+    en = _one("Indication: calcified granuloma of the liver on ultrasound, no prior imaging to compare.", "en")
+    assert not en.historical
+    assert not _one("Clinical history: 5 mm hepatic calcification, comparison with prior studies requested.",
+                    "en").historical

@@ -576,7 +576,8 @@ def _patient_history_sentence(text: str, s0: int, s1: int, target: TargetMatch, 
     lead = re.match(lex.history_lead, head, FLAGS)
     if lead is None or re.search(r"[;:]", head):
         return False
-    if re.search(r"(?<!\w)" + lex.characterisation_coordinators, head[lead.end():], FLAGS):
+    named = head[lead.end():]
+    if re.search(r"(?<!\w)" + lex.characterisation_coordinators, named, FLAGS):
         return False  # "History of diabetes and calcifications on x-ray": the history is the diabetes
     sentence = text[s0:s1]
     return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.followup_cue, sentence, FLAGS)

@@ -58,6 +58,24 @@ from calcitrack.kb import KnowledgeBase
         ),
         ("could the ache in my right side come from the calcification in my liver?", "faq.symptoms"),
         ("j'ai une cirrhose et une calcification au foie, qu'est-ce que ça change pour moi ?", "faq.cirrhosis"),
+        # frequency asked as a count per period, after a context clause
+        (
+            "it's only a calcified granuloma, I know. but how many times a year should they look at it again?",
+            "faq.follow_up_how_often",
+        ),
+        ("granulome calcifié, d'accord, mais il faut le contrôler combien de fois par an ?", "faq.follow_up_how_often"),
+        # sampling verbs are a biopsy; "tissue" serves the request and names no soft-tissue sarcoma
+        ("do doctors usually get a sample of tissue from a calcified liver spot?", "faq.biopsy"),
+        ("va-t-on prélever un échantillon de ma calcification du foie ?", "faq.biopsy"),
+        # a complaint told first, then "could it be causing this?": the symptoms answer
+        ("I get headaches and feel weak. Could my liver calcification be behind this?", "faq.symptoms"),
+        # "cause ... in my liver" asks for a cause; only "is causing my ..." tells a complaint
+        ("I drink a lot of milk, could that cause calcium in my liver?", "faq.causes"),
+        # lab requests with a condition named: its tests passage, not what it is
+        ("for tumoral calcinosis, what lab work do they run?", "faq.tumoral_calcinosis_tests"),
+        ("pour une calcinose tumorale, quelles analyses de sang faut-il ?", "faq.tumoral_calcinosis_tests"),
+        # haemodialysis is dialysis
+        ("on hemodialysis with calcium lumps by my hip: how can they be treated?", "faq.tumoral_calcinosis_treatment"),
     ],
 )
 def test_patient_phrasings_reach_their_answer(kb: KnowledgeBase, question: str, expected: str) -> None:
@@ -85,34 +103,6 @@ def test_new_phrasings_do_not_open_the_domain(kb: KnowledgeBase, question: str) 
 
 
 # --- round 5 mechanisms, with phrasings written for these tests ---------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        # frequency asked as a count per period, after a context clause
-        (
-            "it's only a calcified granuloma, I know. but how many times a year should they look at it again?",
-            "faq.follow_up_how_often",
-        ),
-        ("granulome calcifié, d'accord, mais il faut le contrôler combien de fois par an ?", "faq.follow_up_how_often"),
-        # sampling verbs are a biopsy; "tissue" serves the request and names no soft-tissue sarcoma
-        ("do doctors usually get a sample of tissue from a calcified liver spot?", "faq.biopsy"),
-        ("va-t-on prélever un échantillon de ma calcification du foie ?", "faq.biopsy"),
-        # a complaint told first, then "could it be causing this?": the symptoms answer
-        ("I get headaches and feel weak. Could my liver calcification be behind this?", "faq.symptoms"),
-        # "cause ... in my liver" asks for a cause; only "is causing my ..." tells a complaint
-        ("I drink a lot of milk, could that cause calcium in my liver?", "faq.causes"),
-        # lab requests with a condition named: its tests passage, not what it is
-        ("for tumoral calcinosis, what lab work do they run?", "faq.tumoral_calcinosis_tests"),
-        ("pour une calcinose tumorale, quelles analyses de sang faut-il ?", "faq.tumoral_calcinosis_tests"),
-        # haemodialysis is dialysis
-        ("on hemodialysis with calcium lumps by my hip: how can they be treated?", "faq.tumoral_calcinosis_treatment"),
-    ],
-)
-def test_round5_phrasings_reach_their_answer(kb: KnowledgeBase, question: str, expected: str) -> None:
-    answer = answer_question(question, kb=kb)
-    assert answer.answered and answer.passage_id == expected, (answer.passage_id, answer.alternatives)
 
 
 @pytest.mark.parametrize(
