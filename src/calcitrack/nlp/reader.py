@@ -536,9 +536,14 @@ def _interval_change(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexi
     """The change the mention's own clause states, failing one the change its sentence states: "the
     calcification of segment II is no longer seen, and a new 6 mm calcification appears" gives each of the
     two mentions its own change, while "…, this finding is stable" still describes the mention before it."""
+    in_sentence = read_interval_change(text[s0:s1], lex)
+    if in_sentence is None:
+        return None  # nothing in the sentence, so nothing in the clause either (the common case: one scan)
     c0, c1 = clause_bounds(text, s0, s1, target)
+    if (c0, c1) == (s0, s1):
+        return in_sentence
     own = read_interval_change(text[c0:c1], lex)
-    return own if own is not None else read_interval_change(text[s0:s1], lex)
+    return own if own is not None else in_sentence
 
 
 def _denied_after(text: str, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
