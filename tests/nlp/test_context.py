@@ -65,3 +65,30 @@ def test_abbreviated_cancer_and_age() -> None:
     assert read_context("Indication: 64F with RUQ pain.", "en").age == 64
     assert read_context("Indication: 3 y/o boy, palpable mass.", "en").age == 3
     assert read_context("On haemodialysis for 8 yrs.", "en").age is None
+
+
+# --- round 5: history headers, relatives, falls (sentences written for these tests) -----------------------
+
+
+def test_every_sentence_of_a_history_line_tells_the_history() -> None:
+    en = read_context("CLINICAL HISTORY: 58F. Serous carcinoma of the ovary, debulking 2023.\nFINDINGS: ...", "en")
+    assert en.known_primary_cancer is not None and en.known_primary_cancer != "none"
+    fr = read_context("Antécédents : patiente de 61 ans. Adénocarcinome du pancréas, DPC 2022.\nRésultats : ...", "fr")
+    assert fr.known_primary_cancer is not None and fr.known_primary_cancer != "none"
+    # a line without a history label keeps the sentence rule
+    assert read_context("Liver: lesion suspicious for carcinoma.", "en").known_primary_cancer is None
+
+
+def test_a_relatives_cancer_is_not_the_patients() -> None:
+    en = read_context("HISTORY: Screening. No personal history of cancer. Colon cancer in her father.", "en")
+    assert en.known_primary_cancer == "none"
+    fr = read_context("Antécédents : aucun antécédent de cancer. Cancer du sein chez sa mère.", "fr")
+    assert fr.known_primary_cancer == "none"
+
+
+def test_a_fall_is_trauma_but_a_stroke_is_not() -> None:
+    assert read_context("Clinical: thigh haematoma after a fall from a ladder.", "en").prior_trauma is True
+    assert read_context("History: she fell on the stairs last year.", "en").prior_trauma is True
+    assert read_context("History: cerebrovascular accident in 2019.", "en").prior_trauma is None
+    assert read_context("Contexte : chute dans l'escalier.", "fr").prior_trauma is True
+    assert read_context("Antécédents : accident vasculaire cérébral en 2019.", "fr").prior_trauma is None

@@ -201,6 +201,8 @@ def test_eval_without_gold_actions_has_no_action_block(tmp_path: Path, fixed_ana
         (SELFCHECK, 10),
         (SELFCHECK.parent.parent / "selfcheck2" / "cases_selfcheck2.jsonl", 10),
         (SELFCHECK.parent.parent / "selfcheck4" / "selfcheck4.jsonl", 10),
+        (SELFCHECK.parent.parent / "selfcheck5" / "selfcheck5.jsonl", 10),
+        (SELFCHECK.parent.parent / "selfcheck6" / "selfcheck6.jsonl", 10),
         (SELFCHECK.parent.parent / "twins" / "cases_twins.jsonl", 20),
     ],
 )

@@ -433,3 +433,57 @@ def test_a_prior_exam_that_is_absent_or_a_purpose_does_not_date_the_finding() ->
     assert not en.historical
     assert not _one("Clinical history: 5 mm hepatic calcification, comparison with prior studies requested.",
                     "en").historical
+
+
+# --- round 5 (sentences written for these tests) ----------------------------------------------------------
+
+
+def test_a_denied_growth_word_means_stable() -> None:
+    en = _one("Liver: a 12 mm calcified nodule in segment IV, which has not grown since 2022.", "en")
+    assert en.interval_change == IntervalChange.stable
+    fr = _one("Foie : calcification de 12 mm du segment IV, sans augmentation de taille depuis 2022.", "fr")
+    assert fr.interval_change == IntervalChange.stable
+    grown = _one("Liver: a 12 mm calcified nodule in segment IV, which has grown since 2022.", "en")
+    assert grown.interval_change == IntervalChange.increased
+
+
+def test_the_organs_own_span_is_not_the_lesions_size() -> None:
+    en = _one("The spleen measures 13 cm and holds several punctate calcifications, the largest 3 mm.", "en")
+    assert (en.organ, en.size_mm) == (Organ.spleen, 3.0)
+    fr = _one("Rate de 12 cm, siège de deux calcifications, la plus grande de 5 mm.", "fr")
+    assert (fr.organ, fr.size_mm) == (Organ.spleen, 5.0)
+
+
+def test_the_ducts_of_the_other_part_of_the_sentence_are_not_the_mentions() -> None:
+    en = _one("Liver: no focal lesion or biliary dilatation; a 3 mm calcified granuloma in segment II.", "en",
+              "calcified granuloma")
+    assert en.duct_dilatation is not True and en.organ == Organ.liver
+    fr = _one("Foie : ni masse ni dilatation des voies biliaires, mais une calcification de 4 mm du segment III.",
+              "fr", "calcification")
+    assert fr.duct_dilatation is not True and fr.organ == Organ.liver
+
+
+def test_a_pattern_word_across_a_semicolon_is_not_the_mentions() -> None:
+    en = _one("No ductal dilatation; a 4 mm calcified focus in the right lobe of the liver.", "en", "calcified")
+    assert en.pattern != "ductal"
+
+
+def test_a_shape_comparison_is_not_an_organ() -> None:
+    en = _one("Right thigh: a plaque-like calcification in the soft tissues of the thigh.", "en")
+    assert en.organ == Organ.soft_tissue
+    denied = _one("Fetal abdomen: two hepatic calcifications; no peritoneal calcification.", "en")
+    assert denied.organ == Organ.liver
+
+
+def test_a_possibility_kept_open_is_not_a_characterisation() -> None:
+    """"A metastasis cannot be excluded" keeps the possibility open (suspicious), it does not call the lesion
+    a metastasis; "in keeping with a metastasis" does."""
+    en = _one("Liver: stable 6 mm calcification, a metastasis cannot be excluded.", "en")
+    assert {c.label for c in en.characterisation} >= {"suspicious"}
+    assert "metastasis" not in {c.label for c in en.characterisation}
+    fr = _one("Foie : calcification de 6 mm stable, une métastase ne peut être éliminée.", "fr")
+    assert "metastasis" not in {c.label for c in fr.characterisation}
+    called = _one("Liver: stable 6 mm calcification, in keeping with a metastasis.", "en")
+    assert "metastasis" in {c.label for c in called.characterisation}
+    called_fr = _one("Foie : calcification de 6 mm stable, évoquant une métastase.", "fr")
+    assert "metastasis" in {c.label for c in called_fr.characterisation}

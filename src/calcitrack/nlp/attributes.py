@@ -62,12 +62,23 @@ def _size_owner(lang: str) -> re.Pattern[str]:
     return re.compile(r"(?:" + get_lexicon(lang).size_owner_before + r")$", FLAGS)
 
 
+ORGAN_SPAN_MIN_MM = 50.0
+"""An organ's span ("rate de 11 cm") is several centimetres; a smaller figure after an organ word is a
+lesion's size given telegraphically ("Liver 8 mm calcified focus")."""
+
+
+@cache
+def _organ_size(lang: str) -> re.Pattern[str]:
+    return re.compile(r"(?:" + get_lexicon(lang).organ_size_before + r")$", FLAGS)
+
+
 def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> float | None:
     """The measurement nearest to the anchor in its sentence (``anchor_*`` are sentence offsets).
 
     A measurement that belongs to a duct or a wall ("CBD 11 mm containing an 8 mm stone", "VBP de 11 mm")
     is the container's, not the calcified object's, and is skipped, unless the duct is named inside the
-    anchor itself ("calcul du cholédoque de 8 mm": the stone's size).
+    anchor itself ("calcul du cholédoque de 8 mm": the stone's size). So is the organ's own span ("rate de
+    11 cm", "spleen measures 12 cm").
     """
     best: tuple[int, float] | None = None
     owner = _size_owner(lang)
@@ -75,6 +86,8 @@ def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> f
         container = owner.search(sentence, max(0, size.start - 60), size.start)
         if container is not None and not anchor_start <= container.start() < anchor_end:
             continue
+        if size.mm >= ORGAN_SPAN_MIN_MM and _organ_size(lang).search(sentence, max(0, size.start - 40), size.start):
+            continue  # the organ's own span ("Rate de 11 cm, siège de quelques calcifications")
         distance = anchor_start - size.end if size.end <= anchor_start else max(0, size.start - anchor_end)
         if best is None or distance < best[0]:
             best = (distance, size.mm)
@@ -211,7 +224,8 @@ def _pattern_regexes(lang: str) -> list[tuple[Pattern, re.Pattern[str]]]:
 
 
 def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str, lang: str) -> Pattern | None:
-    """The pattern word nearest the anchor within a short window (prefixes such as micro- count)."""
+    """The pattern word nearest the anchor within a short window (prefixes such as micro- count), on the
+    anchor's side of any semicolon."""
     lex = get_lexicon(lang)
     regexes = dict(_pattern_regexes(lang))
     grouped = regexes.get(Pattern.clustered)
@@ -235,6 +249,8 @@ def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str,
             s, e = m.start() + lo, m.end() + lo
             if denied.search(sentence[max(0, s - 25):s]):
                 continue  # "no peripheral rim", "sans liseré": a shape the finding does not have
+            if ";" in (sentence[e:anchor_start] if e <= anchor_start else sentence[anchor_end:s]):
+                continue  # "no ductal dilatation; a 4 mm calcified granuloma": another clause's word
             distance = anchor_start - e if e <= anchor_start else max(0, s - anchor_end)
             if best is None or (rank, distance) < best[:2]:
                 best = (rank, distance, pattern)
@@ -300,10 +316,19 @@ def _measured_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
 
 def read_interval_change(sentence: str, lex: Lexicon) -> IntervalChange | None:
     """The first interval-change word of the sentence (resolved before stable before the others); failing
-    a word, the direction of a change written as two sizes."""
+    a word, the direction of a change written as two sizes. A growth or shrinkage word the sentence denies
+    ("has not grown", "sans augmentation") says the finding is stable."""
     order = ["resolved", "increased", "decreased", "new", "stable"]
+    denied = False
     for name in order:
         regex = lex.interval_change.get(name)
-        if regex and re.search(regex, sentence, FLAGS):
+        if not regex:
+            continue
+        for m in re.finditer(regex, sentence, FLAGS):
+            if name in ("increased", "decreased") and re.search(
+                lex.change_denied_before, sentence[max(0, m.start() - 40):m.start()], FLAGS
+            ):
+                denied = True  # "n'a pas progressé", "without interval growth": no change, said in words
+                continue
             return IntervalChange(name)
-    return _measured_change(sentence, lex)
+    return IntervalChange.stable if denied else _measured_change(sentence, lex)

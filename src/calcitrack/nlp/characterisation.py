@@ -114,9 +114,15 @@ def is_followup(sentence_text: str, lang: str) -> bool:
     return _compiled(lang)[3].match(sentence_text) is not None
 
 
+@cache
+def _possibility(lang: str) -> re.Pattern[str]:
+    return re.compile(get_lexicon(lang).possibility_after, FLAGS)
+
+
 def read_characterisation(text: str, ranges: list[Range], anchor: Range, lang: str) -> list[Characterisation]:
     """Characterisation labels of one mention from its ``ranges`` of text, in text order, one per label."""
     cues, _, negation, _ = _compiled(lang)
+    possible = _possibility(lang)
     found: list[tuple[int, str, int, int]] = []
     a0, a1 = anchor
     for lo, hi in ranges:
@@ -128,6 +134,8 @@ def read_characterisation(text: str, ranges: list[Range], anchor: Range, lang: s
                 overlaps_anchor = start < a1 and a0 < end
                 if not overlaps_anchor and negation.search(text, max(lo, start - NEGATION_WINDOW), start):
                     continue
+                if not overlaps_anchor and possible.match(text, end):
+                    continue  # "a calcified metastasis cannot be excluded": kept open, not called
                 found.append((start, label, start, end))
     # "at the site of the old abscess", "ancien hématome": the lesion word inside a sequela phrase names the
     # healed past lesion, so it does not also set its own (active) label

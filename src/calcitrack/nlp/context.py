@@ -39,6 +39,7 @@ def _compiled(lang: str) -> dict[str, Any]:
         "age_months": GuardedRegex.compile(ctx.age_months) if ctx.age_months else None,
         "negation_after": re.compile(ctx.negation_after) if ctx.negation_after else None,
         "screening": re.compile(ctx.screening) if ctx.screening else None,
+        "family": re.compile(ctx.family) if ctx.family else None,
         "female": GuardedRegex.compile(ctx.female),
         "male": GuardedRegex.compile(ctx.male),
     }
@@ -63,6 +64,19 @@ def _negated_after(sentence: str, end: int, negation: re.Pattern[str] | None) ->
     if negation is None:
         return False
     return negation.match(re.split(r"[,;:.]", sentence[end:end + 40])[0]) is not None
+
+
+_LINE_HEADER = re.compile(r"[^\S\n]*[^\W\d][^:\n]{1,40}:")
+"""A line that opens with a label and a colon ("CLINICAL HISTORY:", "Antécédents :")."""
+
+
+def _under_history_header(text: str, position: int, history: re.Pattern[str]) -> bool:
+    """Whether ``position`` is on a line whose label is a history label: every sentence of "CLINICAL
+    HISTORY: 66M. Mucinous adenocarcinoma of the stomach, gastrectomy 2021." tells the history, not only
+    the one holding the label."""
+    start = text.rfind("\n", 0, position) + 1
+    header = _LINE_HEADER.match(text, start)
+    return header is not None and header.end() <= position and history.search(header.group()) is not None
 
 
 def read_context(text: str, lang: str) -> PatientContext:
@@ -111,10 +125,12 @@ def read_context(text: str, lang: str) -> PatientContext:
                 data[name] = value
     for m in rx["cancer"].finditer(text):
         sentence, at = sentence_of(m.start())
-        if not rx["history"].search(sentence):
+        if not rx["history"].search(sentence) and not _under_history_header(text, m.start(), rx["history"]):
             continue
         if rx["screening"] is not None and rx["screening"].search(_clause(sentence, at)):
             continue  # "lung cancer screening", "dépistage du cancer": looked for, not known
+        if rx["family"] is not None and rx["family"].search(sentence):
+            continue  # "breast cancer in her maternal aunt", "cancer du sein chez la mère": a relative's
         if _negated_before(sentence, at, rx["negation"]):
             no_cancer = True
         elif cancer is None or cancer == "other":

@@ -142,11 +142,13 @@ class ContextSpec(_Strict):
     age_months: str | None = None
     negation_after: str | None = None
     screening: str | None = None
+    family: str | None = None
+    """A relative named in the sentence: the cancer is the relative's ("breast cancer in her maternal aunt")."""
     female: str
     male: str
 
     @field_validator("history_cue", "negation_cue", "scope_cue", "cancer", "age", "age_months", "negation_after",
-                     "screening", "female", "male")
+                     "screening", "family", "female", "male")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         return None if value is None else _check_regex(value)
@@ -276,8 +278,26 @@ class Lexicon(_Strict):
     history_lead: str = Field(
         default=r"$^", description="a sentence opening that states the patient's history ('History of', 'ATCD de')"
     )
+    change_denied_before: str = Field(
+        default=r"$^", description="the end of the text before a growth or shrinkage word that denies it ('has not')"
+    )
     size_owner_before: str = Field(
         default=r"$^", description="words just before a measurement that make it a duct's or a wall's"
+    )
+    denied_structure_before: str = Field(
+        default=r"$^", description="a denial just before an organ word ('pas de dilatation des voies biliaires')"
+    )
+    contrast_break: str = Field(
+        default=r";", description="a break that opens a contrasting part of a sentence ('; ', 'but', 'mais', 'hormis')"
+    )
+    shape_after: str = Field(
+        default=r"$^", description="after an organ word (matched there, no ^): a shape, not a place ('plaque-like')"
+    )
+    possibility_after: str = Field(
+        default=r"$^", description="right after a diagnosis word: it is only not excluded ('cannot be excluded')"
+    )
+    organ_size_before: str = Field(
+        default=r"$^", description="words just before a measurement that make it the organ's span ('rate de 11 cm')"
     )
     stopwords: list[str] = Field(min_length=5)
 
@@ -291,7 +311,9 @@ class Lexicon(_Strict):
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
         "followup_cue", "gone_now", "still_present", "absent_before_regex", "pattern_negation_before", "segment_range",
-        "new_entity_lead", "denied_after", "history_lead", "graded_number", "beside_before",
+        "new_entity_lead", "denied_after", "history_lead", "graded_number", "beside_before", "change_denied_before",
+        "organ_size_before", "denied_structure_before", "contrast_break",
+        "shape_after", "possibility_after",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

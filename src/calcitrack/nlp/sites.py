@@ -77,6 +77,23 @@ def _beside(lang: str) -> re.Pattern[str]:
     return re.compile(get_lexicon(lang).beside_before, FLAGS)
 
 
+_CALCIFIED_HEAD = re.compile(r"\s*(?:\w+\s+)?(?:micro)?(?:calc|lith|stone|echogen|hyper[ée]ch)", FLAGS)
+_CALCIFIED_WORD = re.compile(r"\b(?:micro)?(?:calc|lith)", FLAGS)
+"""A calcification word right after an organ word, or among the words a denial puts before it: the denial
+takes the finding together with its organ ("no peritoneal calcification", "pas de calcification
+péritonéale")."""
+
+
+@lru_cache(maxsize=2)
+def _shape_after(lang: str) -> re.Pattern[str]:
+    return re.compile(get_lexicon(lang).shape_after, FLAGS)
+
+
+@lru_cache(maxsize=2)
+def _denied_structure(lang: str) -> re.Pattern[str]:
+    return re.compile(r"(?:" + get_lexicon(lang).denied_structure_before + r")", FLAGS)
+
+
 def _primary(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     lex = get_lexicon(lang)
     return (re.compile(lex.primary_before, FLAGS), re.compile(lex.primary_link, FLAGS),
@@ -112,7 +129,8 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
     """The cues of one piece of text, remembered: a report asks for the same sentence and the same header
     title once per mention it holds, and an archive repeats its section titles on every report."""
     found: list[OrganCueMatch] = []
-    distant, beside = _distant(lang), _beside(lang)
+    distant, beside, denied = _distant(lang), _beside(lang), _denied_structure(lang)
+    shape = _shape_after(lang)
     for regex, organ, spec, requires in _cues(lang):
         if requires is not None and not requires.search(text):
             continue
@@ -121,9 +139,19 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
                 continue
             if distant.search(text, max(0, m.start() - 30), m.start()):
                 continue  # "à distance des voies biliaires": where the finding is not
+            if shape.match(text, m.end()):
+                continue  # "plaque-like calcification": a shape, not a vessel wall
             # "calcification adjacent to the portal vein": a structure named as a landmark beside the finding
             # is a weak cue (an organ header or another cue of the sentence says where the finding is)
             weak = spec.weak or (organ == Organ.other and beside.search(text, max(0, m.start() - 30), m.start()))
+            # "pas de dilatation des voies biliaires, hormis une calcification": named for what it lacks; but
+            # in "no peritoneal calcification" the denial takes the calcification with its organ
+            lacking = denied.search(text, max(0, m.start() - 40), m.start())
+            weak = weak or (
+                lacking is not None
+                and not _CALCIFIED_WORD.search(lacking.group())
+                and not _CALCIFIED_HEAD.match(text, m.end())
+            )
             found.append(OrganCueMatch(
                 organ, m.start(), m.end(), m.group(0), spec.site, spec.detail, bool(weak), spec.also))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))

@@ -15,6 +15,7 @@ from calcitrack.explain.qa.intents import (
     SECONDARY_FACTOR,
     IntentMatcher,
     IntentRules,
+    asides,
     clauses,
     phrase_tokens,
 )
@@ -290,3 +291,17 @@ def test_a_causation_connector_links_a_told_complaint(kb: KnowledgeBase) -> None
     assert max(read, key=lambda n: read[n].strength) == "symptoms"
     alone = retriever_for(kb).intents.read("what could be causing this calcification?")
     assert max(alone, key=lambda n: alone[n].strength) == "causes"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Is it serious? (also, can I still fly next month)", {1, 2}),
+        ("cancer ou pas ?? rép svp je stresse", {1}),
+        ("is it serious? and what tests do I need", set()),  # a second question, not a comment
+        ("c'est grave ? est-ce que je dois refaire une écho", set()),
+        ("my mother is worried, is it cancer?", set()),  # told before the question: context, not an aside
+    ],
+)
+def test_asides_are_parentheses_and_comments_after_the_question(question: str, expected: set[int]) -> None:
+    assert asides(question) == expected

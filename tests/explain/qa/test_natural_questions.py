@@ -15,8 +15,14 @@ written after round 4 and measured once can tell. That was the fifth set: top-1 
 outside the scope refused, sampling verbs and lab requests, a complaint linked by "causing this", a
 condition named by a whole name keeping the answer), so the fifth threshold is a regression guard too.
 The sixth set was written after round 5 and measured once: top-1 0.862 (50/58), refusals 14/15, still
-under the target. Its figures are not asserted here (a held-out set is measured, not tuned on); only its
-shape and ids are checked.
+under the target. Round 6 read its misses (an aside or a feeling after the question mark is not the
+request, a named condition without a passage on the request answers through its own description, a
+foreign organ named as the place refuses, gallbladder stones not said to be calcified refuse, purpose
+words question what was told before). The seventh set was written during round 6 and measured once
+midway: top-1 0.857 (48/56), refusals 12/14; its misses were read too. The eighth set was written after
+round 6 and measured once, system unchanged: top-1 0.929 (52/56), top-3 0.964, refusals 16/16, the first
+blind figure over both targets. It is asserted below so that a change cannot silently drop it under the
+target; it must not be tuned on (a miss there is fixed by a mechanism checked on other phrasings).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ THIRD = DATA / "natural_third.yaml"
 FOURTH = DATA / "natural_fourth.yaml"
 FIFTH = DATA / "natural_fifth.yaml"
 SIXTH = DATA / "natural_sixth.yaml"
+SEVENTH = DATA / "natural_seventh.yaml"
+EIGHTH = DATA / "natural_eighth.yaml"
 
 
 def _shape(eval_set: EvalSet, minimum: int) -> None:
@@ -56,7 +64,8 @@ def _shape(eval_set: EvalSet, minimum: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "minimum"), [(DEV, 60), (HELDOUT, 60), (THIRD, 30), (FOURTH, 60), (FIFTH, 60), (SIXTH, 60)],
+    ("path", "minimum"), [(DEV, 60), (HELDOUT, 60), (THIRD, 30), (FOURTH, 60), (FIFTH, 60), (SIXTH, 60),
+     (SEVENTH, 60), (EIGHTH, 60)],
 )
 def test_sets_have_the_required_shape_and_real_ids(kb: KnowledgeBase, path: Path, minimum: int) -> None:
     eval_set = load_eval_set(path)
@@ -71,7 +80,7 @@ def test_sets_have_the_required_shape_and_real_ids(kb: KnowledgeBase, path: Path
 
 def test_sets_do_not_repeat_each_other() -> None:
     seen: set[str] = set()
-    for path in (DEV, HELDOUT, THIRD, FOURTH, FIFTH, SIXTH):
+    for path in (DEV, HELDOUT, THIRD, FOURTH, FIFTH, SIXTH, SEVENTH, EIGHTH):
         questions = {q.q.lower() for q in load_eval_set(path).questions}
         assert not questions & seen, questions & seen
         seen |= questions
@@ -117,6 +126,25 @@ def test_fifth_set_keeps_its_level(kb: KnowledgeBase) -> None:
     misses = [(q.q, a.passage_id) for q, a in result.misses]
     assert result.refusal_accuracy == 1.0, misses
     assert result.top1_accuracy >= 0.95, misses
+    for lang, part in result.by_lang.items():
+        assert part.refused == part.total_refusable, lang
+
+
+def test_sixth_and_seventh_sets_keep_their_level(kb: KnowledgeBase) -> None:
+    """Both measured once (0.862 and 0.857 top-1), then read in round 6: regression guards."""
+    for path in (SIXTH, SEVENTH):
+        result = evaluate(load_eval_set(path), kb=kb)
+        misses = [(q.q, a.passage_id) for q, a in result.misses]
+        assert result.refusal_accuracy == 1.0, misses
+        assert result.top1_accuracy >= 0.9, misses
+
+
+def test_eighth_set_meets_the_target(kb: KnowledgeBase) -> None:
+    """Written after round 6, measured once with the system unchanged: top-1 0.929 (52/56; en 25/28, fr
+    27/28), top-3 0.964, refusals 16/16 (issue 17: top-1 >= 0.9 and every off-domain question refused)."""
+    result = evaluate(load_eval_set(EIGHTH), kb=kb)
+    assert result.refusal_accuracy == 1.0
+    assert result.top1_accuracy >= 0.9
     for lang, part in result.by_lang.items():
         assert part.refused == part.total_refusable, lang
 

@@ -155,3 +155,78 @@ def test_round5_off_domain_questions_are_refused(kb: KnowledgeBase, question: st
 )
 def test_covered_organs_keep_dietary_words_in_domain(kb: KnowledgeBase, question: str) -> None:
     assert answer_question(question, kb=kb).answered
+
+
+# --- round 6 mechanisms, with phrasings written for these tests ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "condition"),
+    [
+        # a named condition without a passage on the request answers through its own description
+        ("my report says cavernous hemangioma with a calcified spot, should that scare me?", "hemangioma"),
+        ("angiome hépatique un peu calcifié, je dois m'en faire ?", "hemangioma"),
+        ("calcified haematoma in the liver: is that from the fall I had?", "post_traumatic_hematoma_sequela"),
+    ],
+)
+def test_a_named_condition_answers_a_request_it_has_no_passage_for(
+    kb: KnowledgeBase, question: str, condition: str
+) -> None:
+    answer = answer_question(question, kb=kb)
+    assert answer.answered and answer.condition_id == condition, (answer.passage_id, answer.alternatives)
+
+
+def test_is_it_cancer_about_a_named_condition_stays_the_general_answer(kb: KnowledgeBase) -> None:
+    """A condition's description does not weigh the patient's cancer risk (faq.yaml ``about_answers``)."""
+    answer = answer_question("could a calcified granuloma of the liver turn into cancer one day?", kb=kb)
+    assert answer.passage_id == "faq.is_it_cancer", (answer.passage_id, answer.alternatives)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # an aside in parentheses or a feeling told after the question mark does not replace the request
+        ("Is the calcium spot in my liver dangerous? (by the way, can I still go to the gym)", "faq.is_it_dangerous"),
+        ("calcif du foie, est-ce un cancer ? je panique complètement", "faq.is_it_cancer"),
+        # usefulness of what was told before: the follow-up is questioned, not the tests in general
+        ("an ultrasound every year for ten years for this liver calcification, is it really useful?",
+         "faq.follow_up_how_often"),
+        # where it comes from, as the goal of a test
+        ("which blood tests can tell where the calcium in my liver comes from?", "faq.tests"),
+        # causes in the speaker's words
+        ("what put those calcium spots in my liver in the first place?", "faq.causes"),
+        ("des dépôts calcaires dans le foie, ça vient de l'eau que je bois ?", "faq.causes"),
+        # treatment in plain words
+        ("will the surgeon need to cut me open to take the spot out of my liver?", "faq.surgery"),
+    ],
+)
+def test_round6_phrasings_reach_their_answer(kb: KnowledgeBase, question: str, expected: str) -> None:
+    answer = answer_question(question, kb=kb)
+    assert answer.passage_id == expected, (answer.passage_id, answer.alternatives)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the finding placed in an organ calcitrack does not cover, whatever condition word comes with it
+        "a calcified granuloma in my left lung from old TB, does it need follow-up?",
+        "un granulome calcifié dans le sein droit, faut-il une biopsie ?",
+        # gallbladder stones not said to be calcified
+        "I have gallstones in my gallbladder, can a diet make them disappear?",
+        "des calculs dans la vésicule biliaire, non calcifiés, faut-il opérer ?",
+    ],
+)
+def test_round6_off_domain_questions_are_refused(kb: KnowledgeBase, question: str) -> None:
+    assert not answer_question(question, kb=kb).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I had breast cancer; now a calcified granuloma in my liver, has it spread?",
+        "ma vésicule est calcifiée (vésicule porcelaine), faut-il l'enlever ?",
+        "the gallbladder wall is calcified and full of stones, is that serious?",
+    ],
+)
+def test_round6_refusals_keep_the_domain_questions(kb: KnowledgeBase, question: str) -> None:
+    assert answer_question(question, kb=kb).answered

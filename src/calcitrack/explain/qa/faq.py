@@ -48,6 +48,10 @@ class FaqFile(BaseModel):
     """The intents each condition aspect answers (``danger`` answers "dangerous")."""
     foreign_terms: list[str] = Field(default_factory=list)
     """Organs and body parts calcitrack does not cover (breast, lung, thyroid, bones, ...)."""
+    gallbladder_terms: list[str] = Field(default_factory=list)
+    """Words naming the gallbladder or its stones: plain gallstones are not a calcification finding."""
+    stone_terms: list[str] = Field(default_factory=list)
+    """Words naming a stone, in or outside the ducts."""
     off_topic_terms: list[str] = Field(default_factory=list)
     """Topics calcitrack does not cover though they use its words (calcium in food, supplements, bone
     health): refused like a foreign organ."""
@@ -60,6 +64,9 @@ class FaqFile(BaseModel):
     clause before one is the request."""
     question_word_fallback: dict[str, str] = Field(default_factory=dict)
     """Question word -> intent asked when no intent phrase matched ("comment se forme ...?": causes)."""
+    about_answers: list[str] = Field(default_factory=list)
+    """Intents a condition's "about" passage answers when the question names that condition and none of
+    its passages answers the request ("angiome du foie, faut-il s'inquiéter ?")."""
     calcium_words: list[str] = Field(default_factory=list)
     """The generic calcification words of ``domain_terms``: not enough when the question names a foreign
     organ ("calcifications in my breast")."""
@@ -90,6 +97,7 @@ def load_faq(directory: Path) -> FaqFile:
         *(("intent_precedence", name) for pair in faq.intent_precedence for name in pair),
         *(("context_readings", name) for pair in faq.context_readings.items() for name in pair),
         *(("question_word_fallback", name) for name in faq.question_word_fallback.values()),
+        *(("about_answers", name) for name in faq.about_answers),
     ]
     for field_name, name in rules:
         if name not in faq.intents:

@@ -100,6 +100,52 @@ def clauses(text: str) -> list[tuple[str, ...]]:
     return [part for part in parts if part]
 
 
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_QUESTION_MARK_WORDS = frozenset(
+    stem(w)
+    for w in [
+        *("what", "whats", "how", "why", "where", "when", "which", "who", "is", "are", "can", "could"),
+        *("should", "do", "does", "will", "would", "quoi", "comment", "pourquoi", "quel", "quelle", "quels"),
+        *("quelles", "quand", "combien", "est", "faut", "peut", "dois"),
+    ]
+)
+"""Words that open a question even without a question mark ("can I still drink wine", "est-ce que")."""
+_OPENERS = frozenset(stem(w) for w in ["and", "also", "so", "but", "then", "et", "ou", "alors", "mais", "puis", "donc"])
+"""Linking words that may come before a clause's question word ("and how often ...")."""
+
+
+def asides(text: str) -> frozenset[int]:
+    """Indexes (as in :func:`clauses`) of the clauses that comment on the question rather than ask it.
+
+    A clause inside parentheses is an aside ("Is it serious? (also, can I still drink wine)"), and so is
+    a clause after the question's last question mark that has no question word: the patient's feelings
+    or a plea told after the question ("cancer ou pas ?? rep svp jsuis stressée").
+    """
+    inside = [(m.start(), m.end()) for m in _PARENTHESES.finditer(text)]
+    last_mark = text.rfind("?")
+    out: set[int] = set()
+    index = 0
+    position = 0
+    for part in _CLAUSE_END.split(text):
+        start = text.find(part, position) if part else position
+        position = start + len(part)
+        tokens_ = phrase_tokens(part)
+        if not tokens_:
+            continue
+        middle = start + len(part) // 2
+        in_parentheses = any(lo <= middle < hi for lo, hi in inside)
+        if in_parentheses or (0 <= last_mark < start and not _opens_question(tokens_)):
+            out.add(index)
+        index += 1
+    return frozenset(out)
+
+
+def _opens_question(tokens_: tuple[str, ...]) -> bool:
+    """Whether a clause starts with a question word, after any linking words."""
+    first = next((t for t in tokens_ if t not in _OPENERS), "")
+    return first in _QUESTION_MARK_WORDS
+
+
 def _ends(phrase: tuple[str, ...], sequence: tuple[str, ...]) -> list[tuple[int, int]]:
     """(start, end) positions of the occurrences of ``phrase`` in ``sequence`` (in order, at most MAX_GAP words
     between two of its words, any number after a wildcard; a last small word may be missing at the end of
@@ -292,7 +338,11 @@ class IntentMatcher:
                 for word, name in self._fallback.items()
                 if word in words_
             }
-        decisive = max(m.clause for m in found.values())
+        # the last clause with a request decides, unless it only comments on the question (an aside in
+        # parentheses, feelings told after the question mark) and a clause before it asks something
+        aside = asides(question)
+        asking = [m.clause for m in found.values() if m.clause not in aside]
+        decisive = max(asking or [m.clause for m in found.values()])
         situations = set(self.rules.context_readings.values())
         # the patient's situation told in context ("colon cancer survivor here, ...") keeps its strength
         situation = {name for name, m in found.items() if name in situations and m.clause < decisive}
@@ -362,4 +412,6 @@ def _weight(phrase: tuple[str, ...]) -> float:
     )
 
 
-__all__ = ["ANY_GAP", "IntentMatch", "IntentMatcher", "IntentRules", "clauses", "pattern_tokens", "phrase_tokens"]
+__all__ = [
+    "ANY_GAP", "IntentMatch", "IntentMatcher", "IntentRules", "asides", "clauses", "pattern_tokens", "phrase_tokens",
+]

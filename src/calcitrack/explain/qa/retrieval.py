@@ -36,6 +36,13 @@ _PRONOUN = re.compile(r"\b(?:it|this|that|they|ca|cela|ce|elle|il|elles|ils|la|l
 """A question about "it" refers to the finding being explained."""
 _DEICTIC = re.compile(r"\b(?:it|this|that|these|those|they|ca|cela|ceci)\b")
 """Words pointing at the finding itself ("is it really calcium?"), articles left out."""
+_LOCATION = re.compile(
+    r"\b(?:in|inside|within|on|dans|sur)\s+(?:(?:my|the|his|her|your|their|both|a|an|le|la|les|l'|l|mon|ma|mes|son|"
+    r"sa|ses|right|left|upper|lower|droit|droite|gauche|deux)\s+){0,3}([a-z]+)"
+)
+"""A place: a preposition of place, then at most three determiners or sides, then the organ word."""
+_DENIED = re.compile(r"\b(?:not|non|pas|no|never|jamais|sans|without)\s+(?:[a-z]+\s+)?([a-z]+)")
+"""A word a negation denies ("not calcified", "pas calcifiés"), the negation's next word or the one after."""
 TYPO_CUTOFF = 0.8
 """difflib similarity above which an unknown question word is read as a typo of a known word."""
 UNNAMED_CONDITION_FACTOR = 0.5
@@ -104,6 +111,8 @@ class Retriever:
         self.off_topic = {stem(w) for term in faq.off_topic_terms for w in words(term)}
         """Topics calcitrack does not answer though they use its words (dietary calcium, supplements)."""
         self.calcium = {stem(w) for term in faq.calcium_words for w in words(term)}
+        self.gallbladder = {stem(w) for term in faq.gallbladder_terms for w in words(term)}
+        self.stones = {stem(w) for term in faq.stone_terms for w in words(term)}
         self.mineral = {stem(w) for w in ("calcium", "calcique", "calcaire")}
         """Words naming the mineral, not a finding: alone, they do not make a question calcitrack's."""
         corpus = [
@@ -155,6 +164,14 @@ class Retriever:
             and 2 * sum(names_own_condition(p, v) for v in p.variants) >= len(p.variants)
         }
         """FAQ entries about their condition: at least half of their questions name it by a whole name."""
+        self._stands_for: dict[str, str] = {}
+        """Per condition, the passage answering for it a request none of its passages answers: its FAQ entry
+        written for patients when there is one, else its "about" passage."""
+        for p in self.passages:
+            written_for_patients = p.id in self._about_condition
+            describes = written_for_patients or p.id == f"{p.condition_id}.about"
+            if p.condition_id and describes and (p.condition_id not in self._stands_for or written_for_patients):
+                self._stands_for[p.condition_id] = p.id
         rules = IntentRules(
             precedence=list(faq.intent_precedence),
             context_readings=faq.context_readings,
@@ -164,6 +181,7 @@ class Retriever:
             open_requests=frozenset(faq.intents) - {name for p in self.passages for name in p.intents},
         )
         self.intents = IntentMatcher(faq.intents, self.vocabulary, rules)
+        self._about_answers = frozenset(faq.about_answers)
         self._intent_words = set(self.intents.vocabulary)
         """Words of intent phrases are words, not typos ("marche" in "mon foie ne marche plus" is not "match")."""
         answering: dict[str, list[int]] = {}
@@ -236,6 +254,15 @@ class Retriever:
         )
         if (corrected | set(raw)) & self.foreign and not corrected & organs and not specific:
             return None
+        # gallbladder stones that are not said to be calcified ("gallstones, not calcified: can I dissolve
+        # them?") are not a calcification finding
+        said = set(raw) - negated(question) - {stem(m.group(1)) for m in _DENIED.finditer(fold(question))}
+        if set(raw) & self.gallbladder and set(raw) & self.stones and not said & self.calcium and not fully_named:
+            return None
+        # the finding placed in an organ calcitrack does not cover ("a calcified nodule in my right lung,
+        # probably old TB") is not its finding, whatever condition word comes with it
+        if self._located_elsewhere(question) and not corrected & organs:
+            return None
         # diet and supplements: refused unless the question is about a finding ("will eating less calcium
         # make the spots go away?")
         if set(raw) & self.off_topic and not corrected & (organs | self.findings) and not specific:
@@ -259,6 +286,11 @@ class Retriever:
             if (set(raw) & self.topics or covered) and set(raw) - covered <= self.vocabulary:
                 return "finding"
         return None
+
+    def _located_elsewhere(self, question: str) -> bool:
+        """Whether the question places something in an organ of ``foreign_terms`` ("in my right lung",
+        "dans le sein gauche", "on my thyroid"): a place, not a history ("breast cancer")."""
+        return any(stem(m.group(1)) in self.foreign for m in _LOCATION.finditer(fold(question)))
 
     def in_domain(self, question: str, lang: str) -> bool:
         return self.scope(question, lang) is not None
@@ -420,9 +452,14 @@ class Retriever:
         the named condition has no passage of its own on danger). General passages keep their boost.
         """
         factors = np.ones(len(self.passages))
+        unanswered = self._named_without_answer(matches, fully_named)
+        top = max((m.strength for m in matches.values()), default=0.0)
         for i, passage in enumerate(self.passages):
             cid = passage.condition_id
             if fully_named and cid and cid not in fully_named and passage.id not in self.general:
+                continue
+            if cid in unanswered and passage.id == self._stands_for.get(cid):
+                factors[i] += INTENT_WEIGHT * top
                 continue
             general = not cid or passage.id in self.general
             if fully_named and matches and general and not set(passage.intents) & set(matches):
@@ -432,6 +469,21 @@ class Retriever:
             strength = max((matches[name].strength for name in passage.intents if name in matches), default=0.0)
             factors[i] += INTENT_WEIGHT * strength
         return factors
+
+    def _named_without_answer(self, matches: Mapping[str, IntentMatch], fully_named: Set[str]) -> set[str]:
+        """Conditions the question names by a whole name, none of whose passages answers the request asked.
+
+        Their FAQ entry, or else their "about" passage, answers in their place ("angiome du foie, faut-il
+        s'inquiéter ?": what a haemangioma is says whether to worry, better than the general answer about
+        calcifications, which knows nothing of the condition the patient was told about)."""
+        if not fully_named or not matches:
+            return set()
+        top = max(m.strength for m in matches.values())
+        asked = {name for name, m in matches.items() if m.strength == top}
+        if not asked & self._about_answers:
+            return set()
+        answered = {p.condition_id for p in self.passages if p.condition_id in fully_named and asked & set(p.intents)}
+        return {cid for cid in fully_named if cid not in answered}
 
 
 __all__ = ["Hit", "Retriever", "fold"]
