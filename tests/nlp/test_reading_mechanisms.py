@@ -487,3 +487,40 @@ def test_a_possibility_kept_open_is_not_a_characterisation() -> None:
     assert "metastasis" in {c.label for c in called.characterisation}
     called_fr = _one("Foie : calcification de 6 mm stable, évoquant une métastase.", "fr")
     assert "metastasis" in {c.label for c in called_fr.characterisation}
+
+
+def test_a_dated_lesion_the_findings_say_is_gone_is_historical() -> None:
+    en = _read("Indication: follow-up of a calcified mass of the right shoulder described in 2022.\n"
+               "Findings: the calcified mass described in 2022 is no longer seen. Joint normal.", "en")
+    assert en[0].historical and not en[0].negated
+    assert en[1].negated and not en[1].historical
+    fr = _read("Indication : contrôle d'une calcification de la rate décrite en 2021.\n"
+               "Résultats : la calcification splénique décrite en 2021 n'est plus visible ce jour.", "fr")
+    assert fr[0].historical and fr[1].negated
+    # still there today: the history line names today's problem
+    kept = _read("Indication: follow-up of a calcified mass of the right shoulder described in 2022.\n"
+                 "Findings: the calcified mass is unchanged, 12 mm.", "en")
+    assert not kept[0].historical
+
+
+def test_none_with_denies_the_attribute_not_the_foci() -> None:
+    en = _one("Liver: innumerable tiny calcifications, 1-2 mm, none with a mass or shadow.", "en")
+    assert not en.negated and en.associated_mass is not True and en.acoustic_shadow is not True
+    denied = _one("Liver: no calcification.", "en")
+    assert denied.negated
+
+
+def test_a_part_noun_after_the_mention_joins_it_to_the_object_named_before() -> None:
+    en = _one("Impression: 5 cm hepatic abscess (segment VII) with gas and a partly calcified wall.", "en")
+    assert "abscess" in {c.label for c in en.characterisation}
+    own = _one("Liver: simple cyst, and a calcified granuloma in segment II.", "en", "calcified granuloma")
+    assert "cyst" not in {c.label for c in own.characterisation}
+
+
+def test_an_organ_span_without_a_verb_is_not_the_lesions_size() -> None:
+    en = _one("Spleen 11.2 cm with a few punctate calcifications.", "en")
+    assert en.size_mm is None
+    fr = _one("Rate homométrique (10 cm) comportant quelques microcalcifications.", "fr")
+    assert fr.size_mm is None
+    small = _one("Liver 8 mm calcified focus in segment VI.", "en")
+    assert small.size_mm == 8.0

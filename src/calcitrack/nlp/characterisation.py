@@ -27,6 +27,9 @@ from calcitrack.nlp.lexicon import FLAGS, get_lexicon
 from calcitrack.nlp.sites import organ_cues
 
 NEAR_BEFORE = 45
+PART_AFTER = 12
+"""Characters after a mention where a part noun ("calcified wall", "calcified rim") makes it a part of the
+object named before it."""
 NEAR_AFTER = 30
 NEGATION_WINDOW = 45
 
@@ -76,7 +79,11 @@ def mention_ranges(text: str, sentence: Range, anchors: list[Range], lang: str) 
         if not any(coordinator.match(text, pieces[j][0], pieces[j][1]) for j in range(a, b + 1)):
             return False
         mention = owner[towards]
-        if k < towards and mention is not None and part.search(text, hi, anchors[mention][0]):
+        if k < towards and mention is not None and (
+            part.search(text, hi, anchors[mention][0])
+            # "abscess (segment VI) with gas and a partly calcified wall": the part noun right after the mention
+            or part.search(text, anchors[mention][1], anchors[mention][1] + PART_AFTER)
+        ):
             return False
         return own_object.search(text, lo, hi) is not None or bool(organ_cues(text[lo:hi], lang))
 

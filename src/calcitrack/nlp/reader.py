@@ -12,7 +12,7 @@ reading is offered to EDS-NLP users as the ``calcitrack.findings`` component (:m
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,7 +38,7 @@ from calcitrack.nlp.pipeline import SPAN_KEY, get_pipeline
 from calcitrack.nlp.prefilter import may_mention_target
 from calcitrack.nlp.recommendations import read_recommendations
 from calcitrack.nlp.sections import Header, find_headers, header_at, section_at
-from calcitrack.nlp.sentences import BOUNDARY
+from calcitrack.nlp.sentences import BOUNDARY, split_sentences
 from calcitrack.nlp.sites import OrganCueMatch, Placement, choose_cue, duct_side, liver_site, organ_cues, place
 from calcitrack.nlp.targets import TargetMatch, find_targets
 
@@ -361,10 +361,41 @@ def _findings(
     findings = _confirmed(findings, tentative, kinds)
     findings = _one_side(findings, lex)
     findings = _link_same_lesion(text, lex, findings)
+    findings = _gone_today(findings, text, lex)
     findings, folded_by_host = _fold_supporting(findings, supporting)
     numbered = [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
     folded = {numbered[i].id: extra for i, extra in folded_by_host.items()}
     return numbered, folded
+
+
+def _gone_today(findings: list[Finding], text: str, lex: Lexicon) -> list[Finding]:
+    """A finding the indication or history dates ("contrôle d'une calcinose tumorale décrite en 2023") whose
+    organ today's findings say is clear of it ("la masse calcifiée … n'est plus visible") and name no current
+    lesion in: the dated mention is that past state, historical (annotation guidelines: placed in a past
+    episode and not described as present now). While today's report still describes a lesion in that organ,
+    the history line keeps naming today's problem ("follow-up of the calcification found in 2018")."""
+    if not any(f.negated for f in findings):
+        return findings
+    spans = list(split_sentences(text))
+    starts = [a for a, _ in spans]
+
+    def sentence(position: int) -> str:
+        a, b = spans[max(0, bisect_right(starts, position) - 1)]
+        return text[a:b]
+
+    def at(f: Finding) -> str:
+        return sentence(f.evidence.start) if f.evidence is not None else ""
+
+    today = [f for f in findings if f.section != Section.history]
+    gone = {f.organ for f in today if f.negated and re.search(lex.gone_now, at(f), FLAGS)}
+    present = {f.organ for f in today if not f.negated and not f.historical}
+    return [
+        f.model_copy(update={"historical": True})
+        if f.section == Section.history and not f.negated and not f.historical
+        and f.organ in gone - present and re.search(lex.past_event, at(f), FLAGS)
+        else f
+        for f in findings
+    ]
 
 
 def _contrast_part(sentence: str, a0: int, a1: int, lex: Lexicon) -> str:
