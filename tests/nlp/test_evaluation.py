@@ -206,6 +206,7 @@ def test_eval_without_gold_actions_has_no_action_block(tmp_path: Path, fixed_ana
         (SELFCHECK.parent.parent / "selfcheck7" / "selfcheck7.jsonl", 10),
         (SELFCHECK.parent.parent / "selfcheck8" / "selfcheck8.jsonl", 10),
         (SELFCHECK.parent.parent / "selfcheck9" / "selfcheck9.jsonl", 10),
+        (SELFCHECK.parent.parent / "selfcheck10" / "selfcheck10.jsonl", 10),
         (SELFCHECK.parent.parent / "twins" / "cases_twins.jsonl", 20),
     ],
 )

@@ -524,3 +524,28 @@ def test_an_organ_span_without_a_verb_is_not_the_lesions_size() -> None:
     assert fr.size_mm is None
     small = _one("Liver 8 mm calcified focus in segment VI.", "en")
     assert small.size_mm == 8.0
+
+
+def test_a_calcified_wall_is_the_lesions_wall_not_a_calcification_inside_it() -> None:
+    en = _one("Liver: a 5 cm lesion with a thick, heavily calcified wall and no enhancement.", "en")
+    assert en.associated_mass is not True
+    fr = _one("Foie : lésion de 5 cm avec une paroi calcifiée, sans rehaussement.", "fr")
+    assert fr.associated_mass is not True
+    inside = _one("Liver: a 22 mm nodule containing a 3 mm calcification.", "en")
+    assert inside.associated_mass is True
+
+
+def test_a_quoted_word_is_cited_not_stated() -> None:
+    en = _one("Impression: the 'mass' of the outside report is a completely calcified cyst.", "en", "calcified")
+    assert en.associated_mass is not True
+    fr = _one("Conclusion : la « masse » du compte rendu extérieur est un kyste entièrement calcifié.", "fr",
+              "calcifié")
+    assert fr.associated_mass is not True
+
+
+def test_a_long_denied_list_still_denies_the_dilatation() -> None:
+    en = _one("Liver: tiny punctate calcifications without any associated mass or ductal dilatation.", "en")
+    assert en.duct_dilatation is False
+    fr = _one("Foie : petites calcifications punctiformes, sans masse associée ni aucune dilatation des voies "
+              "biliaires.", "fr")
+    assert fr.duct_dilatation is False

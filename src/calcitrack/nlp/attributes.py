@@ -277,10 +277,15 @@ decide the differential (fibrolamellar carcinoma, cystic neoplasm), so they win 
 (coarse, punctate) in the same window, whichever is nearer."""
 
 
+_QUOTED = re.compile(r"(?<!\w)['‘\"“«]\s*[^'’\"”»\n]{1,40}?\s*['’\"”»](?!\w)")
+"""A short quotation ("the alarming-looking 'mass'", « masse » d'un autre compte rendu): another report's
+word, cited, not stated. An apostrophe inside a word ("l'examen", "patient's") is not a quotation mark."""
+
+
 def _flag(sentence: str, positive: str, negative: str) -> bool | None:
     if re.search(negative, sentence, FLAGS):
         return False
-    if re.search(positive, sentence, FLAGS):
+    if re.search(positive, _QUOTED.sub(" ", sentence), FLAGS):
         return True
     return None
 
