@@ -282,20 +282,40 @@ _QUOTED = re.compile(r"(?<!\w)['‘\"“«]\s*[^'’\"”»\n]{1,40}?\s*['’\"�
 word, cited, not stated. An apostrophe inside a word ("l'examen", "patient's") is not a quotation mark."""
 
 
-def _flag(sentence: str, positive: str, negative: str) -> bool | None:
+def _flag(sentence: str, unquoted: str, positive: str, negative: str) -> bool | None:
+    """False when ``sentence`` denies it, True when ``unquoted`` (the sentence without its quotations) states
+    it, else None."""
     if re.search(negative, sentence, FLAGS):
         return False
-    if re.search(positive, _QUOTED.sub(" ", sentence), FLAGS):
+    if re.search(positive, unquoted, FLAGS):
         return True
     return None
 
 
-def read_flags(sentence: str, lex: Lexicon) -> tuple[bool | None, bool | None, bool | None]:
-    """Acoustic shadow, duct dilatation and associated mass, as the sentence states them."""
+def contrast_part(sentence: str, a0: int, a1: int, lex: Lexicon) -> str:
+    """The part of the sentence holding the mention (sentence offsets ``a0``-``a1``), between the contrast
+    breaks around it ("; ", "but", "mais", "hormis"): "ni masse ni dilatation des voies biliaires, mais deux
+    petites calcifications" says nothing of the ducts around the calcifications."""
+    lo, hi = 0, len(sentence)
+    for m in re.finditer(lex.contrast_break, sentence, FLAGS):
+        if m.end() <= a0:
+            lo = m.start()
+        elif m.start() >= a1:
+            hi = m.start()
+            break
+    return sentence[lo:hi]
+
+
+def read_flags(sentence: str, a0: int, a1: int, lex: Lexicon) -> tuple[bool | None, bool | None, bool | None]:
+    """Acoustic shadow, duct dilatation and associated mass, as the sentence states them about the mention
+    at sentence offsets ``a0``-``a1``. The ducts are read in the mention's own part of the sentence
+    (:func:`contrast_part`); a denied shadow or mass anywhere in the sentence still counts."""
+    unquoted = _QUOTED.sub(" ", sentence)
+    part = contrast_part(sentence, a0, a1, lex)
     return (
-        _flag(sentence, lex.shadow_positive, lex.shadow_negative),
-        _flag(sentence, lex.dilatation_positive, lex.dilatation_negative),
-        _flag(sentence, lex.mass_positive, lex.mass_negative),
+        _flag(sentence, unquoted, lex.shadow_positive, lex.shadow_negative),
+        _flag(part, _QUOTED.sub(" ", part), lex.dilatation_positive, lex.dilatation_negative),
+        _flag(sentence, unquoted, lex.mass_positive, lex.mass_negative),
     )
 
 

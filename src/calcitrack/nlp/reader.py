@@ -301,10 +301,7 @@ def _findings(
                 text, described[target.start], (target.start, target.end), lang)
             section, historical_section = section_at(headers, target.start)
             a0, a1 = target.start - s0, target.end - s0
-            shadow, _, mass = read_flags(sentence, lex)
-            # the ducts the other part of the sentence speaks of are not the mention's ("ni dilatation des
-            # voies biliaires, mais deux petites calcifications"); a denied mass anywhere in it still counts
-            _, dilatation, _ = read_flags(_contrast_part(sentence, a0, a1, lex), lex)
+            shadow, dilatation, mass = read_flags(sentence, a0, a1, lex)
             disease_match = None if spec.disease_after is None else re.match(
                 spec.disease_after, text[target.end:target.end + 40], FLAGS)
             # a plural stone noun ("lithiases", "lithiases intrahépatiques") names several stones
@@ -396,20 +393,6 @@ def _gone_today(findings: list[Finding], text: str, lex: Lexicon) -> list[Findin
         else f
         for f in findings
     ]
-
-
-def _contrast_part(sentence: str, a0: int, a1: int, lex: Lexicon) -> str:
-    """The part of the sentence holding the mention, between the contrast breaks around it ("; ", "but",
-    "mais", "hormis"): "ni masse ni dilatation des voies biliaires, mais deux petites calcifications" says
-    nothing of the ducts around the calcifications."""
-    lo, hi = 0, len(sentence)
-    for m in re.finditer(lex.contrast_break, sentence, FLAGS):
-        if m.end() <= a0:
-            lo = m.start()
-        elif m.start() >= a1:
-            hi = m.start()
-            break
-    return sentence[lo:hi]
 
 
 def _confirmed(findings: list[Finding], tentative: frozenset[int], kinds: dict[int, str]) -> list[Finding]:

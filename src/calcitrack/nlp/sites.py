@@ -78,10 +78,11 @@ def _beside(lang: str) -> re.Pattern[str]:
 
 
 _CALCIFIED_HEAD = re.compile(r"\s*(?:\w+\s+)?(?:micro)?(?:calc|lith|stone|echogen|hyper[ée]ch)", FLAGS)
+"""A calcification word right after an organ word: a denial before the organ takes the finding with it
+("no peritoneal calcification")."""
 _CALCIFIED_WORD = re.compile(r"\b(?:micro)?(?:calc|lith)", FLAGS)
-"""A calcification word right after an organ word, or among the words a denial puts before it: the denial
-takes the finding together with its organ ("no peritoneal calcification", "pas de calcification
-péritonéale")."""
+"""A calcification word among the words a denial puts before an organ word: the denial takes the finding
+with its organ ("pas de calcification péritonéale")."""
 
 
 @lru_cache(maxsize=2)

@@ -256,9 +256,10 @@ class Retriever:
             return None
         # gallbladder stones that are not said to be calcified ("gallstones, not calcified: can I dissolve
         # them?") are not a calcification finding
-        said = set(raw) - negated(question) - {stem(m.group(1)) for m in _DENIED.finditer(fold(question))}
-        if set(raw) & self.gallbladder and set(raw) & self.stones and not said & self.calcium and not fully_named:
-            return None
+        if set(raw) & self.gallbladder and set(raw) & self.stones and not fully_named:
+            said = set(raw) - negated(question) - {stem(m.group(1)) for m in _DENIED.finditer(fold(question))}
+            if not said & self.calcium:
+                return None
         # the finding placed in an organ calcitrack does not cover ("a calcified nodule in my right lung,
         # probably old TB") is not its finding, whatever condition word comes with it
         if self._located_elsewhere(question) and not corrected & organs:
@@ -335,8 +336,7 @@ class Retriever:
         passage, whose reference text shares more words with the question). In place, on ``scores``."""
         if not fully_named or not matches:
             return
-        top = max(m.strength for m in matches.values())
-        asked = {name for name, m in matches.items() if m.strength == top}
+        asked = _asked(matches)
         for i, passage in enumerate(self.passages):
             cid = passage.condition_id
             if not passage.variants or cid not in fully_named or passage.id not in self._about_condition:
@@ -426,8 +426,7 @@ class Retriever:
         factors = np.ones(len(self.passages))
         if not matches:
             return factors
-        top = max(m.strength for m in matches.values())
-        asked_intents = {name for name, m in matches.items() if m.strength == top}
+        asked_intents = _asked(matches)
         for name in asked_intents:
             sole = self._sole_answer.get(name)
             if sole is not None:
@@ -478,12 +477,18 @@ class Retriever:
         calcifications, which knows nothing of the condition the patient was told about)."""
         if not fully_named or not matches:
             return set()
-        top = max(m.strength for m in matches.values())
-        asked = {name for name, m in matches.items() if m.strength == top}
+        asked = _asked(matches)
         if not asked & self._about_answers:
             return set()
         answered = {p.condition_id for p in self.passages if p.condition_id in fully_named and asked & set(p.intents)}
         return {cid for cid in fully_named if cid not in answered}
+
+
+def _asked(matches: Mapping[str, IntentMatch]) -> set[str]:
+    """The intents the question asks: those at the strength of the strongest (``IntentMatcher.read`` gives
+    the main request that strength). ``matches`` must not be empty."""
+    top = max(m.strength for m in matches.values())
+    return {name for name, m in matches.items() if m.strength == top}
 
 
 __all__ = ["Hit", "Retriever", "fold"]
