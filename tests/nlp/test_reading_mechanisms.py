@@ -549,3 +549,331 @@ def test_a_long_denied_list_still_denies_the_dilatation() -> None:
     fr = _one("Foie : petites calcifications punctiformes, sans masse associée ni aucune dilatation des voies "
               "biliaires.", "fr")
     assert fr.duct_dilatation is False
+
+
+# --- round 6: a mention denied today is negated, not historical, whatever earlier exam it names ----------
+
+def test_denied_today_is_not_historical_outside_history_lines() -> None:
+    en = _one("Upper abdomen: the tiny hepatic calcification described on the 2022 study is no longer seen.", "en")
+    assert en.negated and not en.historical
+    fr = _one("Abdomen : la calcification hépatique décrite sur l'examen précédent n'est plus visible.", "fr")
+    assert fr.negated and not fr.historical
+
+
+def test_past_tense_denial_of_an_earlier_exam_stays_historical() -> None:
+    fr = _one("Comparaison : scanner de juin 2021, qui ne montrait pas de calcification hépatique.\n"
+              "Résultats : Foie : calcification de 5 mm du segment II.", "fr", "calcification")
+    assert fr.negated and fr.historical
+
+
+# --- round 6: a relative clause or a short aside speaks of the exam its antecedent names -----------------
+
+def test_relative_clause_places_the_mention_on_the_earlier_exam() -> None:
+    en = _read("Indication: follow-up. Comparison: CT 03/2020, on which a splenic calcification was noted.\n"
+               "Findings: Spleen: 3 mm calcification, unchanged.", "en")
+    assert [f.historical for f in en] == [True, False]
+    fr = _read("Indication : suivi. Comparaison : échographie de février 2022, qui signalait une calcification "
+               "splénique.\nRésultats : Rate : calcification de 3 mm, inchangée.", "fr")
+    assert [f.historical for f in fr] == [True, False]
+
+
+def test_short_parenthesis_keeps_the_exam_in_the_clause() -> None:
+    en = _one("Reason: Outside CT (11/2024) reported a calcification in the spleen; please assess.\n"
+              "Abdomen: spleen unremarkable.", "en")
+    assert en.historical
+    fr = _one("Motif : scanner extérieur (11/2024) : calcification splénique signalée ; à contrôler.\n"
+              "Abdomen : rate normale.", "fr")
+    assert fr.historical
+
+
+# --- round 6: outside imaging given as the reason for today's exam is the current problem -----------------
+
+def test_referral_imaging_of_the_current_problem_is_current() -> None:
+    en = _read("History: referred after an outside CT showed a calcified splenic lesion.\n"
+               "Findings: Spleen: 22 mm lesion with a calcified rim.", "en")
+    assert [f.historical for f in en] == [False, False]
+    fr = _read("Indication : patiente adressée car un scanner extérieur aurait montré une lésion splénique "
+               "calcifiée.\nRésultats : Rate : lésion de 22 mm à paroi calcifiée.", "fr")
+    assert [f.historical for f in fr] == [False, False]
+
+
+# --- round 6: "hilar" is the liver hilum beside bile-duct words, the lung hilum beside chest words --------
+
+def test_hilar_follows_its_neighbours() -> None:
+    en = _one("The intrahepatic bile ducts are dilated up to an irregular hilar mass holding coarse "
+              "calcifications.", "en")
+    assert en.organ == Organ.liver
+    assert _one("Chest: calcified right hilar lymph nodes.", "en").organ == Organ.other
+    fr = _one("Dilatation des voies biliaires intrahépatiques en amont d'une masse hilaire contenant des "
+              "calcifications grossières.", "fr")
+    assert fr.organ == Organ.liver
+    assert _one("Thorax : adénopathies hilaires calcifiées.", "fr").organ == Organ.other
+
+
+# --- round 6: hedges on the mention's identity, not on its cause ------------------------------------------
+
+def test_likely_names_an_uncertain_identity_but_not_an_uncertain_cause() -> None:
+    assert _one("Spleen: bright focus at the hilum, likely a splenic artery calcification.", "en").uncertain
+    assert not _one("Liver: 3 mm calcification, likely related to old granulomatous disease.", "en").uncertain
+    assert _one("Liver: a thin echogenic line beside it, either a second calcification or an artefact.",
+                "en").uncertain
+
+
+def test_hedge_after_the_mention() -> None:
+    assert _one("Comparison: CT 2021, at which a gallbladder wall calcification was described as questionable.",
+                "en").uncertain
+    fr = _one("Épaule : une calcification des parties molles péri-articulaires n'est pas exclue.", "fr")
+    assert fr.uncertain
+    assert _one("Conclusion : aspect pouvant évoquer une calcinose tumorale.", "fr").uncertain
+    assert _one("Conclusion : il faut évoquer une calcinose tumorale.", "fr").uncertain
+
+
+def test_hedge_after_a_colon_is_on_the_interpretation() -> None:
+    fr = _one("Conclusion : collection hépatique avec calcifications pariétales : abcès probable.", "fr",
+              "calcifications")
+    assert not fr.uncertain
+
+
+# --- round 6: measurements that are not today's size of the calcified object ------------------------------
+
+def test_dilated_duct_calibre_is_not_the_stone_size() -> None:
+    en = _one("The left intrahepatic ducts are dilated (9 mm) and hold several echogenic foci with shadowing, "
+              "the largest 6 mm.", "en", "echogenic foci")
+    assert en.size_mm == 6
+    fr = _one("Les voies biliaires intrahépatiques gauches sont dilatées (9 mm) et contiennent plusieurs images "
+              "hyperéchogènes avec cône d'ombre, la plus grande de 6 mm.", "fr")
+    assert fr.size_mm == 6
+
+
+def test_an_earlier_exams_measurement_is_not_todays_size() -> None:
+    en = _one("Liver: the calcified nodule measures 18 x 12 mm (15 mm in 2023) and contains calcifications.", "en",
+              "calcifications")
+    assert en.size_mm == 18
+    fr = _one("Foie : le nodule calcifié mesure 18 x 12 mm (15 mm en 2023) et contient des calcifications.", "fr",
+              "calcifications")
+    assert fr.size_mm == 18
+
+
+# --- round 6: a structure offered as another reading is not the organ -------------------------------------
+
+def test_alternative_reading_is_not_the_organ() -> None:
+    en = _one("Tiny bright spot in segment II, either a punctate calcification or a vessel seen end-on.", "en")
+    assert en.organ == Organ.liver
+    fr = _one("Petit spot échogène du segment II, pouvant correspondre à une calcification ou à un vaisseau vu "
+              "en coupe.", "fr")
+    assert fr.organ == Organ.liver
+
+
+def test_french_lobe_alone_needs_a_hepatic_neighbour() -> None:
+    fr = _read("Échographie thyroïdienne.\nLobe droit de 5 cm. Nodule médio-lobaire de 14 mm avec de fines "
+               "microcalcifications.", "fr")
+    assert [f.organ for f in fr] == [Organ.other]
+    assert _one("Calcification de 5 mm du lobe droit, sans cône d'ombre.", "fr").organ == Organ.liver
+
+
+# --- round 6: a pattern word of the other conjunct --------------------------------------------------------
+
+def test_pattern_word_of_the_other_conjunct() -> None:
+    en = _one("Impression: diffuse hepatic calcifications and splenic calcified granulomas.", "en",
+              "calcified granulomas")
+    assert en.pattern is None
+    assert _one("Liver: coarse and dense calcification in segment V.", "en").pattern == "coarse"
+    fr = _one("Conclusion : calcifications hépatiques diffuses et granulomes spléniques calcifiés.", "fr",
+              "calcifiés")
+    assert fr.pattern is None
+
+
+# --- round 6: a lead that introduces a new object, unless a denial follows it -----------------------------
+
+def test_matching_lead_introduces_an_affirmed_object() -> None:
+    en = _one("Liver: 6 mm focus with no enhancement and no T2 signal, matching a dense calcified focus on the "
+              "prior CT.", "en")
+    assert not en.negated
+    fr = _one("Foie : hyperdensité du nodule traité, correspondant à un dépôt de lipiodol et non à une "
+              "calcification.", "fr")
+    assert fr.negated
+
+
+# --- round 6: a superseded earlier finding the next sentence says can no longer be told apart -------------
+
+def test_earlier_finding_no_longer_identifiable_is_historical() -> None:
+    en = _read("Findings: Liver: 6 cm abscess in segment VII. The outside CT of 2019 reported a 5 mm calcified "
+               "granuloma in segment VII. The granuloma cannot be separately identified today.", "en")
+    assert [f.historical for f in en] == [True]
+    fr = _read("Résultats : Foie : abcès de 6 cm du segment VII. Le scanner de 2019 décrivait un granulome "
+               "calcifié du segment VII. Le granulome n'est plus individualisable.", "fr")
+    assert [f.historical for f in fr] == [True]
+
+
+# --- round 6: abbreviations and regions that name an organ ------------------------------------------------
+
+def test_gallbladder_abbreviation_and_trochanteric_region() -> None:
+    liver, gb = _read("Liver: normal, without calcification.\nGB: curvilinear mural calcification along the "
+                      "fundus.", "en")
+    assert (liver.organ, liver.negated) == (Organ.liver, True)
+    assert (gb.organ, gb.negated) == (Organ.biliary, False)
+    hip = _one("Findings: cloud-like calcified mass in the right trochanteric region, 8 cm.", "en")
+    assert hip.organ == Organ.soft_tissue
+    fr = _one("Résultats : masse calcifiée nuageuse péri-trochantérienne droite de 8 cm.", "fr")
+    assert fr.organ == Organ.soft_tissue
+
+
+# --- round 6: object nouns count as one; "une lithiase … de 12 mm" is one stone ---------------------------
+
+def test_object_nouns_and_one_stone_count_as_single() -> None:
+    assert _one("Pelvis: tiny phlebolith in the left hemipelvis.", "en").count == "single"
+    assert _one("Liver: bright echogenic focus in segment VI with shadowing.", "en").count == "single"
+    assert _one("Petit bassin : image calcique de 3 mm, probable phlébolithe.", "fr", "phlébolithe").count == "single"
+    assert _one("Vésicule : une lithiase vésiculaire de 12 mm.", "fr").count == "single"
+    assert _one("Vésicule : lithiase vésiculaire.", "fr").count is None
+
+
+# --- round 6: "none" that qualifies a set, and technique words, do not deny -------------------------------
+
+def test_none_with_a_bound_qualifies_the_set() -> None:
+    en = _one("Liver: innumerable tiny calcifications through both lobes, none larger than 2 mm.", "en")
+    assert not en.negated and en.interval_change is None
+    nodes = _one("Abdomen: a few calcified nodes at the porta hepatis, none enlarged.", "en")
+    assert not nodes.negated and nodes.interval_change is None
+    assert _one("Liver: no calcification.", "en").negated
+
+
+def test_acquisition_technique_is_not_a_negation() -> None:
+    fr = _one("Le scanner sans injection montre des calcifications grossières d'une cloison hépatique.", "fr")
+    assert not fr.negated
+    assert _one("Foie : sans calcification.", "fr").negated
+
+
+def test_a_reading_after_a_dash_ends_the_negation() -> None:
+    en = _one("Liver: two tiny echogenic foci, no mass or halo around either - c/w small calcified granulomas.",
+              "en", "calcified granulomas")
+    assert not en.negated
+
+
+# --- round 6: a numbered line starts a sentence for the qualifiers too ------------------------------------
+
+def test_numbered_item_does_not_inherit_the_previous_items_negation() -> None:
+    en = _one("Impression:\n1. Normal gallbladder; no cause for the pain.\n2. 6 mm calcified granuloma in segment VI, "
+              "benign.", "en")
+    assert not en.negated
+    fr = _one("Conclusion :\n1. Pas de lithiase vésiculaire ni d'explication aux douleurs.\n2. Granulome calcifié "
+              "de 6 mm du segment VI, bénin.", "fr", "Granulome calcifié")
+    assert not fr.negated
+
+
+# --- round 6: a query mark right before the mention hedges its identity -----------------------------------
+
+def test_query_mark_before_the_mention() -> None:
+    assert _one("Indication: follow-up of a liver focus (? calcification vs fat).", "en", "calcification").uncertain
+    assert _one("Indication : contrôle d'un foyer hépatique (?calcification).", "fr", "calcification").uncertain
+    assert not _one("Liver: 4 mm calcification. Cause of pain?", "en").uncertain
+
+
+# --- round 6: a child's fetal history, tissue properties, hedged readings, landmarks ----------------------
+
+def test_fetal_history_of_a_child_is_not_a_prenatal_exam() -> None:
+    from calcitrack.nlp.context import read_context
+
+    en = read_context("Pt: 6 y/o boy. Hx: fetal hepatic calcification on the anatomy scan (2020).", "en")
+    assert not en.fetal_finding
+    assert read_context("Obstetric US, 29 y/o G2P1 at 23 weeks: fetal hepatic calcification.", "en").fetal_finding
+    fr = read_context("Enfant de 5 ans. ATCD : calcification hépatique fœtale à l'échographie prénatale.", "fr")
+    assert not fr.fetal_finding
+    dated = _one("Pt: 6 y/o boy. Hx: fetal hepatic calcification on the anatomy scan (2020).\nLiver: normal.", "en")
+    assert dated.historical
+
+
+def test_increased_echogenicity_is_not_growth() -> None:
+    en = _one("The liver is mildly increased in echogenicity and there is a 3 mm calcified focus in segment V.", "en")
+    assert en.interval_change is None
+    fr = _one("Foie d'échogénicité augmentée, avec une calcification de 3 mm du segment V.", "fr")
+    assert fr.interval_change is None
+    assert _one("Liver: the calcification has increased in size, now 9 mm.", "en").interval_change == "increased"
+
+
+def test_hedged_reading_after_a_denial_is_not_denied() -> None:
+    en = _one("Right kidney: 2 mm bright dot without shadowing, possibly a tiny calculus or vascular calcification.",
+              "en")
+    assert not en.negated and en.uncertain
+    fr = _one("Rein droit : point brillant de 2 mm sans cône d'ombre, probablement une petite calcification "
+              "vasculaire.", "fr")
+    assert not fr.negated
+
+
+def test_landmark_beside_the_finding_is_not_its_organ() -> None:
+    en = _one("Liver: a 6 mm hyperdense focus in segment IV adjacent to the gallbladder fossa, likely a calcified "
+              "granuloma.", "en", "calcified granuloma")
+    assert en.organ == Organ.liver
+    fr = _one("Foie : calcification de 6 mm du segment IV au contact de la vésicule biliaire.", "fr")
+    assert fr.organ == Organ.liver
+    # "en regard de" places the finding itself
+    assert _one("Hanche : calcifications en regard du grand trochanter.", "fr").organ == Organ.soft_tissue
+
+
+def test_placenta_is_out_of_scope_and_comp_labels_a_comparison() -> None:
+    assert _one("Antécédents : calcifications placentaires lors de la grossesse précédente.", "fr").organ == (
+        Organ.other)
+    comp = _read("COMP: Outside US 2019 (report only), which described a 3 mm calcification in segment IV.\n"
+                 "LIVER: No focal lesion.", "en")
+    assert comp[0].historical
+
+
+# --- round 6: patient context written in shorthand --------------------------------------------------------
+
+def test_context_shorthand_history_fever_and_donor() -> None:
+    from calcitrack.nlp.context import read_context
+
+    assert read_context("Hx: 58F, serous ovarian Ca, debulking 2024.", "en").known_primary_cancer == "ovarian"
+    assert read_context("Clinical: 63M, rigors, T 39.2, RUQ pain.", "en").fever
+    assert not read_context("Clinical: afebrile, T 36.8.", "en").fever
+    assert read_context("Contexte : frissons, T° 39,2.", "fr").fever
+    donor = read_context("52F, transplant clinic, work-up as a potential living kidney donor.", "en")
+    assert not donor.immunosuppressed
+    assert read_context("52F, renal transplant recipient on tacrolimus.", "en").immunosuppressed
+    assert not read_context("Bilan de greffe : donneur vivant de rein.", "fr").immunosuppressed
+
+
+# --- round 6: sizes, walls and intervals ------------------------------------------------------------------
+
+def test_organ_span_after_a_colon_is_not_the_lesion_size() -> None:
+    en = _one("Spleen: 10 cm, several punctate calcified granulomas.", "en")
+    assert en.size_mm is None
+
+
+def test_porcelain_gallbladder_abbreviated() -> None:
+    en = _one("IMP: segmental wall calcification (incomplete porcelain GB).", "en")
+    assert (en.organ, en.site) == (Organ.biliary, "gallbladder_wall")
+
+
+def test_stable_over_the_last_interval_is_not_new() -> None:
+    en = _one("Liver: 4 mm punctate calcification in segment V, unchanged since 09/2024 but not seen in 01/2023.",
+              "en")
+    assert en.interval_change == IntervalChange.stable
+    assert _one("Liver: 4 mm calcification in segment V, not seen on the prior CT.", "en").interval_change == (
+        IntervalChange.new)
+
+
+# --- round 6: earlier exams named by their purpose, the time before a treatment, findings since removed ---
+
+def test_staging_and_preoperative_exams_are_earlier_exams() -> None:
+    en = _read("Hx: ovarian cancer. Staging CT showed a calcified peritoneal implant, resected at surgery.\n"
+               "Liver: 3 mm calcification in segment II.", "en")
+    assert [f.historical for f in en] == [True, False]
+
+
+def test_before_a_treatment_is_a_past_episode() -> None:
+    fr = _read("Antécédents : métastase du segment IVb traitée ; avant l'ablation, elle présentait des "
+               "microcalcifications.\nRésultats : Foie : zone d'ablation sans calcification.", "fr")
+    assert fr[0].historical
+    en = _read("History: segment IVb metastasis; before the ablation it contained microcalcifications.\n"
+               "Findings: Liver: ablation zone without calcification.", "en")
+    assert en[0].historical
+
+
+def test_earlier_finding_without_a_counterpart_today_is_historical() -> None:
+    en = _one("Findings: Liver normal. Of note, a CT in 2014 had described a small calcification in the liver; no "
+              "corresponding abnormality is seen today.", "en")
+    assert en.historical and not en.negated
+    fr = _one("Résultats : Foie : sur le scanner de 2023, il existait une calcification du segment VI ; ce segment a "
+              "depuis été réséqué.", "fr")
+    assert fr.historical

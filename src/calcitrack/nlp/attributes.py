@@ -78,10 +78,12 @@ def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> f
     A measurement that belongs to a duct or a wall ("CBD 11 mm containing an 8 mm stone", "VBP de 11 mm")
     is the container's, not the calcified object's, and is skipped, unless the duct is named inside the
     anchor itself ("calcul du cholédoque de 8 mm": the stone's size). So is the organ's own span ("rate de
-    11 cm", "spleen measures 12 cm").
+    11 cm", "spleen measures 12 cm"). An earlier exam's measurement given beside today's ("(11 mm en 2024)",
+    "previously 9 mm") is taken only when the sentence gives no other.
     """
-    best: tuple[int, float] | None = None
+    best: tuple[bool, int, float] | None = None
     owner = _size_owner(lang)
+    earlier_before, earlier_after = _earlier_size(lang)
     for size in find_sizes(sentence, lang):
         container = owner.search(sentence, max(0, size.start - 60), size.start)
         if container is not None and not anchor_start <= container.start() < anchor_end:
@@ -89,9 +91,18 @@ def read_size(sentence: str, anchor_start: int, anchor_end: int, lang: str) -> f
         if size.mm >= ORGAN_SPAN_MIN_MM and _organ_size(lang).search(sentence, max(0, size.start - 40), size.start):
             continue  # the organ's own span ("Rate de 11 cm, siège de quelques calcifications")
         distance = anchor_start - size.end if size.end <= anchor_start else max(0, size.start - anchor_end)
-        if best is None or distance < best[0]:
-            best = (distance, size.mm)
-    return best[1] if best else None
+        # today's measurement before an earlier exam's one given beside it ("14 mm (11 mm en 2024)")
+        earlier = bool(earlier_before.search(sentence, max(0, size.start - 30), size.start)
+                       or earlier_after.search(sentence[size.end:size.end + 40]))
+        if best is None or (earlier, distance) < best[:2]:
+            best = (earlier, distance, size.mm)
+    return best[2] if best else None
+
+
+@cache
+def _earlier_size(lang: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    lex = get_lexicon(lang)
+    return re.compile(lex.earlier_size_before, FLAGS), re.compile(lex.earlier_size_after, FLAGS)
 
 
 @cache
@@ -251,6 +262,8 @@ def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str,
                 continue  # "no peripheral rim", "sans liseré": a shape the finding does not have
             if ";" in (sentence[e:anchor_start] if e <= anchor_start else sentence[anchor_end:s]):
                 continue  # "no ductal dilatation; a 4 mm calcified granuloma": another clause's word
+            if e <= anchor_start and _other_conjunct(sentence[e:anchor_start], lex):
+                continue  # "calcifications hépatiques diffuses et granulomes spléniques calcifiés"
             distance = anchor_start - e if e <= anchor_start else max(0, s - anchor_end)
             if best is None or (rank, distance) < best[:2]:
                 best = (rank, distance, pattern)
@@ -266,6 +279,22 @@ def read_pattern(sentence: str, anchor_start: int, anchor_end: int, anchor: str,
                 return shape
     return best[2] if best else None
 
+
+_COORDINATOR = re.compile(r"\b(?:and|et|or|ou)\s", re.IGNORECASE)
+_OBJECT_WORD = re.compile(r"\b\w*(?:calc|lith)\w*|\bfoci\b|\bfocus\b|\bfoyers?\b", re.IGNORECASE)
+
+
+def _other_conjunct(gap: str, lex: Lexicon) -> bool:
+    """A pattern word separated from the anchor by a coordinator that joins two objects describes the other
+    conjunct: its own noun before the coordinator ("diffuse hepatic calcifications and splenic calcified
+    granulomas") or a new noun phrase after it ("calcifications diffuses et granulomes spléniques
+    calcifiés"); "coarse and dense calcification" keeps it."""
+    coordinator = _COORDINATOR.search(gap)
+    if coordinator is None:
+        return False
+    before, after = gap[:coordinator.start()], gap[coordinator.end():]
+    return (_OBJECT_WORD.search(before) is not None or re.search(lex.lesion_nouns, before, FLAGS) is not None
+            or len(after.split()) >= 2)
 
 _REFINED_BY = {Pattern.rim: Pattern.curvilinear}
 """A placement pattern and the shape pattern that, in the same phrase, describes it more precisely."""

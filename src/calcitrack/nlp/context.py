@@ -148,4 +148,14 @@ def read_context(text: str, lang: str) -> PatientContext:
         data["prior_liver_treatment"] = treatments
     if data.get("sex") == "male":
         data.pop("pregnant", None)
+    if data.get("age", CHILD_OWN_PAST_AGE) < CHILD_OWN_PAST_AGE:
+        # "6 y/o boy. Hx: fetal hepatic calcification on the anatomy scan": the child was that fetus; the
+        # exam today is not a prenatal one (an obstetric report states the mother's age)
+        data.pop("fetal_finding", None)
+        data.pop("pregnant", None)
     return PatientContext.model_validate(data)
+
+
+CHILD_OWN_PAST_AGE = 12
+"""Below this stated age (years) the patient is a child, not the mother of an obstetric scan: a fetal or
+pregnancy cue in the report is the child's own past, not today's examination."""

@@ -262,6 +262,19 @@ class Lexicon(_Strict):
     current_state: str = Field(default=r"$^", description="the sentence describes the finding as it is today")
     followup_cue: str = Field(default=r"$^", description="the finding is the current problem being followed up")
     gone_now: str = Field(default=r"$^", description="the sentence says the finding is no longer there today")
+    landmark_before: str = Field(
+        default=r"$^", description="words before a structure named as a landmark beside the finding, any organ"
+    )
+    alternative_cue_before: str = Field(
+        default=r"$^", description="words before a structure offered as another reading of the finding ('or a vessel')"
+    )
+    earlier_size_before: str = Field(default=r"$^", description="words before an earlier exam's measurement")
+    earlier_size_after: str = Field(default=r"$^", description="words after an earlier exam's measurement ('en 2024')")
+    referral_cue: str = Field(default=r"$^", description="the history gives an outside exam as the reason for today's")
+    comparison_label: str = Field(default=r"$^", description="a line's opening label that names the comparison exam")
+    absent_today: str = Field(
+        default=r"$^", description="a present-tense denial: the finding is absent on today's exam ('no longer seen')"
+    )
     bare_noun_blockers: str = Field(
         default=r"the", description="words before a bare singular noun that make it a mass noun or anaphora"
     )
@@ -310,7 +323,9 @@ class Lexicon(_Strict):
         "characterisation_coordinators", "part_nouns",
         "size_owner_before", "primary_before", "primary_link", "primary_after", "distant_before", "same_lesion_link",
         "clause_negation", "affirmed_after", "bare_noun_blockers", "past_event", "prior_exam", "current_state",
-        "followup_cue", "gone_now", "still_present", "absent_before_regex", "pattern_negation_before", "segment_range",
+        "followup_cue", "gone_now", "absent_today", "comparison_label", "referral_cue", "earlier_size_before",
+        "alternative_cue_before", "landmark_before", "earlier_size_after", "still_present", "absent_before_regex",
+        "pattern_negation_before", "segment_range",
         "new_entity_lead", "denied_after", "history_lead", "graded_number", "beside_before", "change_denied_before",
         "organ_size_before", "denied_structure_before", "contrast_break",
         "shape_after", "possibility_after",

@@ -12,7 +12,7 @@ reading is offered to EDS-NLP users as the ``calcitrack.findings`` component (:m
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,7 +38,7 @@ from calcitrack.nlp.pipeline import SPAN_KEY, get_pipeline
 from calcitrack.nlp.prefilter import may_mention_target
 from calcitrack.nlp.recommendations import read_recommendations
 from calcitrack.nlp.sections import Header, find_headers, header_at, section_at
-from calcitrack.nlp.sentences import BOUNDARY, split_sentences
+from calcitrack.nlp.sentences import BOUNDARY
 from calcitrack.nlp.sites import OrganCueMatch, Placement, choose_cue, duct_side, liver_site, organ_cues, place
 from calcitrack.nlp.targets import TargetMatch, find_targets
 
@@ -99,11 +99,15 @@ _WITH = re.compile(r"\b(?:with|avec|and|et)\b", re.IGNORECASE)
 
 def clause_bounds(text: str, s0: int, s1: int, target: TargetMatch) -> tuple[int, int]:
     """The clause of the sentence [s0, s1) that holds the target (split at punctuation and relatives)."""
+    return _clause_at(text, s0, s1, target.start, target.end)
+
+
+def _clause_at(text: str, s0: int, s1: int, start: int, end: int) -> tuple[int, int]:
     lo, hi = s0, s1
     for m in _CLAUSE_BREAK.finditer(text, s0, s1):
-        if m.end() <= target.start:
+        if m.end() <= start:
             lo = m.end()
-        elif m.start() >= target.end:
+        elif m.start() >= end:
             hi = m.start()
             break
     return lo, hi
@@ -249,6 +253,7 @@ def _findings(
     findings: list[Finding] = []
     supporting: set[int] = set()  # evidence starts of disease/stone nouns (see _fold_supporting)
     kinds: dict[int, str] = {}  # evidence start -> target id
+    sentence_of: dict[int, tuple[int, int]] = {}  # evidence start -> its sentence's bounds
     last: tuple[int, Placement] | None = None
     windows = [(0, len(text), targets)] if whole else _windows(text, targets)
     for lo, hi, members in windows:
@@ -273,10 +278,11 @@ def _findings(
             s0, s1 = sent.start_char + lo, sent.end_char + lo
             index = sentence_index.get(sent.start, 0)
             prev: list[tuple[int, int]] = []
-            for p in reversed(sents[max(0, index - PREVIOUS_SENTENCES):index]):
-                if re.search(r"\n\s*\n", text[p.start_char + lo:s0]):
+            for p in reversed(sents[:index]):
+                if len(prev) == PREVIOUS_SENTENCES or re.search(r"\n\s*\n", text[p.start_char + lo:s0]):
                     break  # the organ of an earlier paragraph does not carry over
-                prev.append((p.start_char + lo, p.end_char + lo))
+                if _WORD.search(p.text):  # a list number alone ("2.") is not a sentence to look back on
+                    prev.append((p.start_char + lo, p.end_char + lo))
             sentence = text[s0:s1]
             spec = target.spec
             if (spec.require_context and target.start not in tentative
@@ -306,7 +312,10 @@ def _findings(
                 spec.disease_after, text[target.end:target.end + 40], FLAGS)
             # a plural stone noun ("lithiases", "lithiases intrahépatiques") names several stones
             plural_stones = spec.term_class == "lithiase" and _is_plural(target.text.split()[0])
-            disease = disease_match is not None and not plural_stones
+            # "une lithiase vésiculaire de 12 mm": an indefinite singular names one stone, not the disease
+            one_stone = disease_match is not None and re.search(
+                r"(?:" + lex.count_single + r")\s+$", text[max(0, target.start - 12):target.start], FLAGS) is not None
+            disease = disease_match is not None and not plural_stones and not one_stone
             several = disease_match is not None and re.match(
                 r"\s*(?:" + lex.count_multiple + r")", text[target.end + disease_match.end():], FLAGS) is not None
             findings.append(
@@ -317,7 +326,7 @@ def _findings(
                     site=placement.site,
                     count=None if negated else "multiple" if several else None if disease else read_count(
                         sentence, a0, a1, target.text, lang, lesion=spec.lesion,
-                        mass_noun=spec.mass_noun and not plural_stones,
+                        mass_noun=spec.mass_noun and not plural_stones and not one_stone,
                         # a bare "lithiase" names the disease, not one stone
                         in_scope=placement.organ != Organ.other and spec.term_class != "lithiase",
                     ),
@@ -333,14 +342,16 @@ def _findings(
                         lex.alternative_before, text[max(0, target.start - 30):target.start], FLAGS) is not None),
                     # a finding its own sentence says is still there ("again seen", "unchanged today") is
                     # current, even when a history cue, a comparison section or an earlier exam names it
-                    historical=(not re.search(lex.still_present, sentence, FLAGS) and (
+                    # "the calcification described in 2018 is no longer seen": denied today, not past
+                    historical=not _denied_today(sentence, section, lex, negated=negated) and (
+                    (not re.search(lex.still_present, sentence, FLAGS) and (
                         bool(span._.history) or historical_section
                         or (not new_since_prior
                             and _on_an_earlier_exam(text, s0, s1, target, lex, section, negated=negated))
                     ))
                     or _past_episode(text, sentence, s1, lex)
                     or _patient_history_sentence(text, s0, s1, target, lex)
-                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex)),
+                    or (section == Section.history and _dated_in_clause(text, s0, s1, target, lex))),
                     section=section,
                     evidence=Evidence(start=target.start, end=target.end, text=text[target.start:target.end]),
                     lang=lang,
@@ -348,6 +359,7 @@ def _findings(
                 )
             )
             kinds[target.start] = spec.id
+            sentence_of[target.start] = (s0, s1)
             if spec.supporting:
                 supporting.add(target.start)
             if placement.also is not None:
@@ -358,14 +370,17 @@ def _findings(
     findings = _confirmed(findings, tentative, kinds)
     findings = _one_side(findings, lex)
     findings = _link_same_lesion(text, lex, findings)
-    findings = _gone_today(findings, text, lex)
+    findings = _gone_today(findings, text, sentence_of, lex)
+    findings = _current_problem(findings, text, sentence_of, headers, lex)
     findings, folded_by_host = _fold_supporting(findings, supporting)
     numbered = [f.model_copy(update={"id": f"f{i}"}) for i, f in enumerate(findings, start=1)]
     folded = {numbered[i].id: extra for i, extra in folded_by_host.items()}
     return numbered, folded
 
 
-def _gone_today(findings: list[Finding], text: str, lex: Lexicon) -> list[Finding]:
+def _gone_today(
+    findings: list[Finding], text: str, sentence_of: dict[int, tuple[int, int]], lex: Lexicon
+) -> list[Finding]:
     """A finding the indication or history dates ("contrôle d'une calcinose tumorale décrite en 2023") whose
     organ today's findings say is clear of it ("la masse calcifiée … n'est plus visible") and name no current
     lesion in: the dated mention is that past state, historical (annotation guidelines: placed in a past
@@ -373,15 +388,9 @@ def _gone_today(findings: list[Finding], text: str, lex: Lexicon) -> list[Findin
     the history line keeps naming today's problem ("follow-up of the calcification found in 2018")."""
     if not any(f.negated for f in findings):
         return findings
-    spans = list(split_sentences(text))
-    starts = [a for a, _ in spans]
-
-    def sentence(position: int) -> str:
-        a, b = spans[max(0, bisect_right(starts, position) - 1)]
-        return text[a:b]
-
     def at(f: Finding) -> str:
-        return sentence(f.evidence.start) if f.evidence is not None else ""
+        a, b = sentence_of.get(f.evidence.start, (0, 0)) if f.evidence is not None else (0, 0)
+        return text[a:b]
 
     today = [f for f in findings if f.section != Section.history]
     gone = {f.organ for f in today if f.negated and re.search(lex.gone_now, at(f), FLAGS)}
@@ -393,6 +402,35 @@ def _gone_today(findings: list[Finding], text: str, lex: Lexicon) -> list[Findin
         else f
         for f in findings
     ]
+
+
+def _current_problem(
+    findings: list[Finding], text: str, sentence_of: dict[int, tuple[int, int]], headers: list[Header], lex: Lexicon
+) -> list[Finding]:
+    """An undated outside exam that the history gives as the reason for today's exam, by referral or hearsay
+    ("referred after an outside CT described a calcified liver mass", "outside radiograph reportedly showed
+    calcification", "un scanner aurait montré"), reports the current problem when today's findings describe
+    a current lesion in that organ: that mention is current, not historical (annotation guidelines: imaging
+    of the current problem is not historical). A dated or "previous" exam ("Outside CT 2017 showed",
+    "l'échographie antérieure montrait") is the patient's past; a comparison line stays the earlier exam's
+    state; so does an earlier exam whose organ today's findings leave clear."""
+    current = {f.organ for f in findings if f.section in (Section.findings, Section.impression)
+               and not (f.negated or f.historical or f.uncertain)}
+    if not current:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        if (f.historical and not f.negated and f.organ in current and f.organ != Organ.other
+                and f.evidence is not None and f.section in (Section.history, Section.other)
+                and not section_at(headers, f.evidence.start)[1]):
+            s0, s1 = sentence_of.get(f.evidence.start, (0, 0))
+            c0, c1 = _clause_at(text, s0, s1, f.evidence.start, f.evidence.end)
+            clause = text[_antecedent_start(text, s0, c0):c1]
+            if (re.search(lex.referral_cue, clause, FLAGS) and re.search(lex.prior_exam, clause, FLAGS)
+                    and not _YEAR.search(clause) and not re.search(lex.past_event, clause, FLAGS)):
+                f = f.model_copy(update={"historical": False})
+        out.append(f)
+    return out
 
 
 def _confirmed(findings: list[Finding], tentative: frozenset[int], kinds: dict[int, str]) -> list[Finding]:
@@ -517,23 +555,98 @@ def _on_an_earlier_exam(
 
     In the findings and impression of today's report a finding is present unless the sentence says it is
     gone ("no longer seen", "not seen today"): a date alone does not make it past there. A mention that its
-    own sentence denies today is negated, not historical (annotation guidelines); only a denial the
-    negation does not carry (in the next sentence) keeps the dated mention out of today's lesions as past.
+    own sentence denies today is negated, not historical (annotation guidelines, :func:`_denied_today`);
+    only a denial the negation does not carry (in the next sentence) keeps the dated mention out of today's
+    lesions as past.
     """
     c0, c1 = clause_bounds(text, s0, s1, target)
+    # "fetal hepatic calcification on the anatomy scan (2020)": a short aside closing the clause dates it
+    c1 = _aside_end(text, c1, s1)
     clause, sentence = text[c0:c1], text[s0:s1]
-    if not (re.search(lex.prior_exam, clause, FLAGS) or re.search(lex.past_event, clause, FLAGS)):
+    # "US 02/2021, at which the calcification was described", "échographie de 2023, qui ne retrouvait aucune
+    # calcification": a relative clause speaks of the exam its antecedent names
+    placed = text[_antecedent_start(text, s0, c0):c1]
+    if not (re.search(lex.prior_exam, placed, FLAGS) or re.search(lex.past_event, clause, FLAGS)
+            or _fronted_exam(text[s0:s1], lex)):
         return False
     following = text[s1:s1 + 200].split("\n\n", 1)[0]  # "... questioned a focus. Today the liver is normal."
-    if section in (Section.findings, Section.impression):
-        if not re.search(lex.gone_now, sentence + following, FLAGS):
-            return False
-        if negated and re.search(lex.gone_now, sentence, FLAGS):
-            return False  # "the calcification described in 2018 is no longer seen": denied today, not past
+    if section in (Section.findings, Section.impression) and not re.search(lex.gone_now, sentence + following, FLAGS):
+        return False
     # "today", "now measures" describe the finding only in its own clause: in another one they may
     # contrast ("... reported in 2016; it is not seen today")
     return not (re.search(lex.still_present, sentence, FLAGS) or re.search(lex.current_state, clause, FLAGS)
                 or re.search(lex.followup_cue, sentence, FLAGS))
+
+
+_RELATIVE = re.compile(r"\b(?:which|who|whom|qui|dont)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_SHORT_ASIDE = 25  # characters: a date or an abbreviation in parentheses, not a clause of its own
+_RELATIVE_LEAD = re.compile(r"\s*(?:\w+\s+){0,2}$")  # "at", "lors de" before the pronoun
+
+
+def _antecedent_start(text: str, s0: int, c0: int) -> int:
+    """Where the clause before a relative pronoun or a short parenthesis that opens the clause at ``c0``
+    starts: the antecedent of "which" / "qui" lies there (skipping a comma, a short preposition such as
+    "at" or "lors de", and a short aside such as "(report only)"), and so does the subject before
+    "(08/2025)". ``c0`` itself otherwise."""
+    breaks = list(_CLAUSE_BREAK.finditer(text, s0, c0))
+    if not breaks or breaks[-1].end() != c0:
+        return c0
+    i = len(breaks) - 1
+    if breaks[i].group() == ")":
+        # "Outside US (08/2025) reported a calcification": a short aside does not end the subject's clause
+        opening = _short_aside_opening(breaks, i)
+        if opening is None:
+            return c0
+        return breaks[opening - 1].end() if opening > 0 else s0
+    if not _RELATIVE.fullmatch(breaks[i].group()):
+        return c0
+    while i > 0:
+        if breaks[i - 1].group() == ")":
+            opening = _short_aside_opening(breaks, i - 1)
+            if opening is None:
+                break
+            i = opening  # "US 2019 (report only), which …": step over the aside
+            continue
+        if not _RELATIVE_LEAD.fullmatch(text[breaks[i - 1].end():breaks[i].start()]):
+            break
+        i -= 1  # " at " before "which", the comma before "qui"
+    return breaks[i - 1].end() if i > 0 else s0
+
+
+def _short_aside_opening(breaks: list[re.Match[str]], closing: int) -> int | None:
+    """The index of the "(" that opens the short aside closed by ``breaks[closing]``, or None."""
+    opening = next((j for j in range(closing - 1, -1, -1) if breaks[j].group() == "("), None)
+    if opening is None or breaks[closing].start() - breaks[opening].end() > _SHORT_ASIDE:
+        return None
+    return opening
+
+
+_FRONTED = re.compile(r"(?:[^:,;]{0,30}:\s*){0,2}([^:,;]{0,60}),")
+
+
+def _fronted_exam(sentence: str, lex: Lexicon) -> bool:
+    """The sentence opens with an earlier exam as its frame ("Sur le scanner de 2023, il existait …", "On
+    the 2019 CT, there was …"), after an optional organ label: every clause of it speaks of that exam."""
+    m = _FRONTED.match(sentence)
+    return m is not None and re.search(lex.prior_exam, m.group(1), FLAGS) is not None
+
+
+def _aside_end(text: str, c1: int, s1: int) -> int:
+    """The end of a short parenthesis that opens at the clause end ``c1`` ("… on the anatomy scan (2020)"),
+    or ``c1`` itself."""
+    if c1 >= s1 or text[c1] != "(":
+        return c1
+    close = text.find(")", c1, min(s1, c1 + _SHORT_ASIDE + 2))
+    return close + 1 if close != -1 else c1
+
+
+def _denied_today(sentence: str, section: Section, lex: Lexicon, *, negated: bool) -> bool:
+    """A mention its own sentence says is gone today ("the calcification described on the 2023 study is no
+    longer seen", "n'est plus visible") outside the history lines: the annotation guidelines make it
+    negated, not historical, whatever earlier exam or history cue the sentence also names."""
+    return negated and section != Section.history and re.search(lex.absent_today, sentence, FLAGS) is not None
 
 
 def _past_episode(text: str, sentence: str, sentence_end: int, lex: Lexicon) -> bool:
@@ -555,12 +668,27 @@ def _affirmed_in_own_clause(text: str, s0: int, s1: int, target: TargetMatch, le
         return False
     clause_start = breaks[-1]
     clause_end = next((m.start() for m in _CLAUSE_END.finditer(text, target.end, s1)), s1)
-    if (re.match(lex.new_entity_lead, text[clause_start:target.start], FLAGS)
+    lead = re.match(lex.new_entity_lead, text[clause_start:target.start], FLAGS)
+    if (lead is not None
+            and not _denial_between(text, clause_start + lead.end(), target.start, lex)
             and not re.search(lex.clause_negation, text[target.end:clause_end], FLAGS)):
-        return True  # "…, no longer visible, and a new 8 mm calcification": a new object, not denied
+        # "…, no longer visible, and a new 8 mm calcification", "no enhancement, matching a dense calcified
+        # focus": a new object, not denied; but "correspondant à un dépôt de lipiodol et non à une
+        # calcification" denies it after the lead
+        return True
     if re.search(lex.clause_negation, text[clause_start:target.start], FLAGS):
         return False
     return re.match(lex.affirmed_after, text[target.end:s1], FLAGS) is not None
+
+
+def _denial_between(text: str, start: int, end: int, lex: Lexicon) -> bool:
+    """A negation cue in [start, end) other than an alternative ("a tiny calculus or vascular calcification"
+    offers readings, it denies neither)."""
+    return any(m.group().strip().lower() not in _ALTERNATIVE_WORDS
+               for m in re.finditer(lex.clause_negation, text[start:end], FLAGS))
+
+
+_ALTERNATIVE_WORDS = frozenset({"or", "ou"})
 
 
 def _interval_change(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> IntervalChange | None:
@@ -622,8 +750,14 @@ def _patient_history_sentence(text: str, s0: int, s1: int, target: TargetMatch, 
 
 def _absent_before(text: str, s0: int, s1: int, target: TargetMatch, lex: Lexicon) -> bool:
     """"… calcifications, not seen on the CT of 2021" / "absente sur le scanner de 2021": absent on an
-    earlier examination means new now, not denied (unless the target's own clause denies it)."""
-    if not re.search(lex.absent_before_regex, text[target.end:s1], FLAGS):
+    earlier examination means new now, not denied (unless the target's own clause denies it). "Unchanged
+    since 09/2024 but not seen in 01/2023" is stable over the last interval: the earlier absence does not
+    make it new today."""
+    absent = re.search(lex.absent_before_regex, text[target.end:s1], FLAGS)
+    if absent is None:
+        return False
+    stable = lex.interval_change.get("stable")
+    if stable and re.search(stable, text[target.end:target.end + absent.start()], FLAGS):
         return False
     breaks = [m.end() for m in _CLAUSE_END.finditer(text, s0, target.start)]
     clause_start = breaks[-1] if breaks else s0

@@ -37,8 +37,11 @@ def split_sentences(text: str) -> Iterator[tuple[int, int]]:
 
 
 def add_token_splitter(nlp: Any) -> None:
-    """Add the token-level sentence pipe to an EDS-NLP pipeline (after the normaliser)."""
+    """Add the token-level sentence pipes to an EDS-NLP pipeline (after the normaliser)."""
+    from calcitrack.nlp.list_items import LIST_ITEMS  # registers the factory
+
     nlp.add_pipe(TOKEN_SPLITTER)
+    nlp.add_pipe(LIST_ITEMS)
 
 
 def _trim(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

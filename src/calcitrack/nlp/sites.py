@@ -74,7 +74,16 @@ def _distant(lang: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=2)
 def _beside(lang: str) -> re.Pattern[str]:
-    return re.compile(get_lexicon(lang).beside_before, FLAGS)
+    """A landmark ("adjacent to the portal vein") or an alternative reading ("or a vessel seen in section")."""
+    lex = get_lexicon(lang)
+    return re.compile(f"(?:{lex.beside_before})|(?:{lex.alternative_cue_before})", FLAGS)
+
+
+@cache
+def _landmark(lang: str) -> re.Pattern[str]:
+    """A landmark only: "a focus in segment IV adjacent to the gallbladder fossa" is not in the gallbladder,
+    whatever the organ; an in-scope organ offered as an alternative ("liver or spleen") stays a cue."""
+    return re.compile(get_lexicon(lang).landmark_before, FLAGS)
 
 
 _CALCIFIED_HEAD = re.compile(r"\s*(?:\w+\s+)?(?:micro)?(?:calc|lith|stone|echogen|hyper[ée]ch)", FLAGS)
@@ -131,6 +140,7 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
     title once per mention it holds, and an archive repeats its section titles on every report."""
     found: list[OrganCueMatch] = []
     distant, beside, denied = _distant(lang), _beside(lang), _denied_structure(lang)
+    landmark = _landmark(lang)
     shape = _shape_after(lang)
     for regex, organ, spec, requires in _cues(lang):
         if requires is not None and not requires.search(text):
@@ -143,8 +153,10 @@ def _organ_cues(text: str, lang: str) -> tuple[OrganCueMatch, ...]:
             if shape.match(text, m.end()):
                 continue  # "plaque-like calcification": a shape, not a vessel wall
             # "calcification adjacent to the portal vein": a structure named as a landmark beside the finding
-            # is a weak cue (an organ header or another cue of the sentence says where the finding is)
-            weak = spec.weak or (organ == Organ.other and beside.search(text, max(0, m.start() - 30), m.start()))
+            # is a weak cue (an organ header or another cue of the sentence says where the finding is); so is
+            # one offered as another reading of it ("une calcification ou un vaisseau vu en coupe")
+            weak = spec.weak or (beside.search(text, max(0, m.start() - 30), m.start()) is not None and (
+                organ == Organ.other or landmark.search(text, max(0, m.start() - 30), m.start()) is not None))
             # "pas de dilatation des voies biliaires, hormis une calcification": named for what it lacks; but
             # in "no peritoneal calcification" the denial takes the calcification with its organ
             lacking = denied.search(text, max(0, m.start() - 40), m.start())
